@@ -1,0 +1,305 @@
+"""Turn user sequence input into arrays the networks can train on.
+
+Every estimator and transformer of sklstm goes through this module, so that
+2-D, 3-D and ragged input are validated once, in one place, with the same
+error messages.
+
+Three input layouts are understood:
+
+``"2d"``
+    ``(n_samples, n_timesteps)``: a univariate series per row. As in the rest
+    of scikit-learn, the column count is fixed at fit time.
+``"3d"``
+    ``(n_samples, n_timesteps, n_features)``: equal-length multivariate
+    sequences. The number of time steps may differ between fit and predict.
+``"ragged"``
+    a list (or 1-D object array) of 2-D ``(n_timesteps_i, n_features)``
+    arrays, or of 1-D arrays for univariate series, of unequal lengths.
+
+Token input (integer ids for an embedding layer) is a 2-D integer array
+``(n_samples, n_timesteps)`` padded with ``0``, or a list of 1-D integer
+arrays.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_array
+
+__all__ = ["SequenceBatch", "check_sequences", "pad_sequences", "sequence_kind"]
+
+
+@dataclass
+class SequenceBatch:
+    """Validated sequences as one padded array plus per-sample lengths.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_samples, max_len, n_features) or (n_samples, max_len)
+        Zero-padded values (float32), or int64 ids for token input.
+    lengths : ndarray of shape (n_samples,)
+        Number of valid time steps of each sample (int64, all >= 1).
+    kind : {"2d", "3d", "ragged", "tokens"}
+        Layout the user gave.
+    """
+
+    values: np.ndarray
+    lengths: np.ndarray
+    kind: str
+
+    @property
+    def n_samples(self):
+        return self.values.shape[0]
+
+    @property
+    def n_features(self):
+        return 1 if self.values.ndim == 2 else self.values.shape[2]
+
+    @property
+    def equal_length(self):
+        return bool(np.all(self.lengths == self.values.shape[1]))
+
+
+def _is_ragged_container(X):
+    if isinstance(X, (list, tuple)):
+        return True
+    return isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
+
+
+def sequence_kind(X):
+    """Return the layout of ``X``: ``"2d"``, ``"3d"`` or ``"ragged"``.
+
+    Lists of equal-length sequences are still ``"ragged"`` (a list layout),
+    so that transformers can hand back the layout they were given.
+    """
+    if sp.issparse(X):
+        raise ValueError(
+            "sparse input is not supported: sequence models need dense arrays. "
+            "Convert it with X.toarray() first."
+        )
+    if _is_ragged_container(X):
+        if len(X) == 0:
+            raise ValueError(
+                "Found an empty list of sequences (0 samples); at least one "
+                "sequence is required."
+            )
+        first = np.asarray(X[0]) if not sp.issparse(X[0]) else X[0]
+        if not sp.issparse(first) and first.ndim == 0:
+            # a flat list of numbers is a 1-D array, not a list of sequences
+            return "1d"
+        if not sp.issparse(first) and first.ndim == 1 and not isinstance(X, np.ndarray):
+            # scikit-learn reads a list of equal-length rows as a 2-D array
+            n = len(first)
+            if all(np.ndim(s) == 1 and len(s) == n for s in X):
+                return "2d"
+        return "ragged"
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        ndim = np.asarray(X).ndim
+    return {1: "1d", 2: "2d", 3: "3d"}.get(ndim, f"{ndim}d")
+
+
+def _check_numeric(arr, *, name, dtype, ensure_all_finite=True, min_samples=1):
+    """check_array on a 2-D block; keeps scikit-learn's messages."""
+    return check_array(
+        arr,
+        dtype=dtype,
+        ensure_all_finite=ensure_all_finite,
+        ensure_min_samples=min_samples,
+        input_name=name,
+        accept_sparse=False,
+    )
+
+
+def _reject_complex(arr):
+    if np.iscomplexobj(arr):
+        raise ValueError("Complex data not supported: pass real-valued sequences.")
+
+
+def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
+    """Validate sequence input and return a :class:`SequenceBatch`.
+
+    Parameters
+    ----------
+    X : array-like or list of array-like
+        2-D ``(n_samples, n_timesteps)``, 3-D ``(n_samples, n_timesteps,
+        n_features)`` or a list of ``(n_timesteps_i, n_features)`` arrays.
+    tokens : bool, default=False
+        Expect integer token ids (2-D array padded with 0, or a list of 1-D
+        integer arrays) instead of real values.
+    ensure_all_finite : bool, default=True
+        Raise on NaN or infinity.
+    min_samples : int, default=1
+        Smallest number of samples accepted.
+
+    Returns
+    -------
+    batch : SequenceBatch
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm._data import check_sequences
+    >>> b = check_sequences([np.ones((3, 2)), np.ones((5, 2))])
+    >>> b.values.shape, b.lengths.tolist(), b.kind
+    ((2, 5, 2), [3, 5], 'ragged')
+    """
+    kind = sequence_kind(X)
+    if tokens:
+        return _check_tokens(X, kind, min_samples=min_samples)
+    if kind == "1d":
+        raise ValueError(
+            "Expected 2D array, got 1D array instead. Reshape your data with "
+            "X.reshape(-1, 1) if your data has a single feature (one time "
+            "step) or X.reshape(1, -1) if it contains a single sample (one "
+            "univariate series); or pass 3-D (n_samples, n_timesteps, "
+            "n_features) arrays or a list of 2-D sequences."
+        )
+    if kind == "2d":
+        _reject_complex(np.asarray(X) if not hasattr(X, "dtype") else X)
+        values = _check_numeric(
+            X, name="X", dtype=np.float32,
+            ensure_all_finite=ensure_all_finite, min_samples=min_samples,
+        )
+        lengths = np.full(values.shape[0], values.shape[1], dtype=np.int64)
+        return SequenceBatch(np.ascontiguousarray(values), lengths, "2d")
+    if kind == "3d":
+        arr = np.asarray(X)
+        _reject_complex(arr)
+        n, t, f = arr.shape
+        if n < min_samples:
+            raise ValueError(
+                f"Found array with {n} sample(s) (shape={arr.shape}) while a "
+                f"minimum of {min_samples} is required."
+            )
+        if t == 0 or f == 0:
+            raise ValueError(
+                f"Found array with shape {arr.shape}: sequences need at least "
+                "one time step and one feature."
+            )
+        flat = _check_numeric(
+            arr.reshape(n * t, f), name="X", dtype=np.float32,
+            ensure_all_finite=ensure_all_finite,
+        )
+        values = np.ascontiguousarray(flat.reshape(n, t, f))
+        lengths = np.full(n, t, dtype=np.int64)
+        return SequenceBatch(values, lengths, "3d")
+    if kind == "ragged":
+        seqs = []
+        for i, s in enumerate(X):
+            if sp.issparse(s):
+                raise ValueError(
+                    f"sequence {i} is a sparse matrix; sparse input is not "
+                    "supported. Convert it with .toarray() first."
+                )
+            a = np.asarray(s)
+            _reject_complex(a)
+            if a.ndim == 1:
+                a = a.reshape(-1, 1)
+            if a.ndim != 2:
+                raise ValueError(
+                    f"sequence {i} has {a.ndim} dimensions; each sequence in a "
+                    "list must be 1-D (univariate) or 2-D (n_timesteps, "
+                    "n_features)."
+                )
+            if a.shape[0] == 0:
+                raise ValueError(
+                    f"sequence {i} has zero length; every sequence needs at "
+                    "least one time step. Drop empty sequences before fitting."
+                )
+            a = _check_numeric(
+                a, name=f"X[{i}]", dtype=np.float32,
+                ensure_all_finite=ensure_all_finite,
+            )
+            if seqs and a.shape[1] != seqs[0].shape[1]:
+                raise ValueError(
+                    f"sequence {i} has {a.shape[1]} features but sequence 0 has "
+                    f"{seqs[0].shape[1]}; all sequences must have the same "
+                    "number of features (the length may differ)."
+                )
+            seqs.append(a)
+        if len(seqs) < min_samples:
+            raise ValueError(
+                f"Found {len(seqs)} sequence(s) while a minimum of "
+                f"{min_samples} is required."
+            )
+        values, lengths = pad_sequences(seqs)
+        return SequenceBatch(values, lengths, "ragged")
+    raise ValueError(
+        f"Found array with {kind[:-1]} dimensions; expected 2-D (n_samples, "
+        "n_timesteps), 3-D (n_samples, n_timesteps, n_features) or a list of "
+        "2-D sequences."
+    )
+
+
+def pad_sequences(seqs, *, dtype=np.float32, value=0):
+    """Zero-pad a list of ``(n_timesteps_i, ...)`` arrays at the end.
+
+    Returns
+    -------
+    values : ndarray of shape (n_samples, max_len, ...)
+    lengths : ndarray of shape (n_samples,)
+    """
+    lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+    tail = np.asarray(seqs[0]).shape[1:]
+    out = np.full((len(seqs), int(lengths.max()), *tail), value, dtype=dtype)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+    return out, lengths
+
+
+def _check_tokens(X, kind, *, min_samples=1):
+    if kind == "2d":
+        arr = np.asarray(X)
+        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+            if not np.issubdtype(arr.dtype, np.floating) or not np.all(
+                np.isfinite(arr) & (arr == np.round(arr))
+            ):
+                raise ValueError(
+                    "token input must hold integer ids (got dtype "
+                    f"{arr.dtype}); use sklstm.preprocessing.TextToSequences "
+                    "to turn text into ids."
+                )
+        arr = _check_numeric(arr, name="X", dtype=np.int64, min_samples=min_samples)
+        seqs = None
+        nonpad = arr != 0
+        # length = position of the last non-padding id + 1 (at least 1)
+        lengths = np.where(
+            nonpad.any(axis=1), arr.shape[1] - np.argmax(nonpad[:, ::-1], axis=1), 1
+        ).astype(np.int64)
+        values = np.ascontiguousarray(arr)
+    elif kind == "ragged":
+        seqs = []
+        for i, s in enumerate(X):
+            a = np.asarray(s)
+            if a.ndim != 1:
+                raise ValueError(
+                    f"token sequence {i} has {a.ndim} dimensions; each token "
+                    "sequence must be a 1-D array of integer ids."
+                )
+            if a.size == 0:
+                raise ValueError(
+                    f"token sequence {i} is empty; every sequence needs at "
+                    "least one token (map empty texts to [1], the unknown id)."
+                )
+            if not np.issubdtype(a.dtype, np.integer):
+                raise ValueError(
+                    f"token sequence {i} has dtype {a.dtype}; token ids must "
+                    "be integers."
+                )
+            seqs.append(a.astype(np.int64))
+        if len(seqs) < min_samples:
+            raise ValueError(
+                f"Found {len(seqs)} sequence(s) while a minimum of "
+                f"{min_samples} is required."
+            )
+        values, lengths = pad_sequences(seqs, dtype=np.int64)
+    else:
+        raise ValueError(
+            "token input must be a 2-D integer array (n_samples, n_timesteps) "
+            f"padded with 0, or a list of 1-D integer arrays; got {kind} input."
+        )
+    if values.size and values.min() < 0:
+        raise ValueError("token ids must be >= 0 (0 is the padding id).")
+    return SequenceBatch(values, lengths, "tokens")

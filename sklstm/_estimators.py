@@ -1,0 +1,771 @@
+"""LSTMClassifier and LSTMRegressor: scikit-learn estimators around skorch.
+
+The estimators *compose* a skorch net instead of inheriting from one: the
+public surface holds flat hyperparameters only, and ``fit`` builds a fresh
+:class:`skorch.NeuralNetClassifier` / :class:`skorch.NeuralNetRegressor`
+(``net_``) that trains the module from :mod:`sklstm._modules`.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import DataConversionWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import EarlyStopping, EpochScoring, GradientNormClipping, LRScheduler
+from skorch.helper import predefined_split
+
+from ._data import check_sequences, sequence_kind
+from ._modules import SequenceNet
+from ._training import BatchIterator, DivergenceGuard, SequenceDataset
+
+__all__ = ["LSTMClassifier", "LSTMRegressor"]
+
+OPTIMIZERS = {
+    "adam": (torch.optim.Adam, {}),
+    "adamw": (torch.optim.AdamW, {}),
+    "sgd": (torch.optim.SGD, {"momentum": 0.9}),
+    "rmsprop": (torch.optim.RMSprop, {}),
+    "adagrad": (torch.optim.Adagrad, {}),
+    "adadelta": (torch.optim.Adadelta, {}),
+}
+
+
+def _resolve_optimizer(optimizer):
+    if isinstance(optimizer, str):
+        return OPTIMIZERS[optimizer]
+    return optimizer, {}
+
+
+def _resolve_device(device):
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _is_optimizer_class(obj):
+    return isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer)
+
+
+_SHARED_DOC = """
+    hidden_size : int, default=64
+        Units of the recurrent layer(s).
+    num_layers : int, default=1
+        Stacked recurrent layers.
+    dropout : float, default=0.0
+        Dropout between stacked layers and on the pooled sequence
+        representation before the output layer, so it regularises a one-layer
+        network too.
+    bidirectional : bool, default=False
+        Read each sequence in both directions.
+    cell : {"lstm", "gru"}, default="lstm"
+        Recurrent cell.
+    pooling : {"last", "mean", "max"}, default="last"
+        How per-step outputs become one vector: each sample's last valid
+        step, or the mean or max over its valid steps. ``"mean"`` often
+        trains faster on long series.
+    embedding_dim : int or None, default=None
+        If set, ``X`` holds integer token ids (0 = padding, see
+        :class:`sklstm.preprocessing.TextToSequences`) that pass through an
+        embedding of this width. The vocabulary size is learned in ``fit``;
+        ids unseen at fit time are read as 1, the out-of-vocabulary id.
+    optimizer : str or torch.optim.Optimizer subclass, default="adam"
+        ``"adam"``, ``"adamw"``, ``"sgd"`` (momentum 0.9), ``"rmsprop"``,
+        ``"adagrad"``, ``"adadelta"``, or an optimizer class.
+    lr : float, default=1e-3
+        Learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    batch_size : int, default=32
+        Mini-batch size.
+    max_epochs : int, default=100
+        Passes over the training data (per ``fit``; ``partial_fit`` runs one).
+    lr_schedule : {"step", "exponential", "cosine", "plateau"} or None, default=None
+        Learning-rate schedule: ``"step"`` divides the rate by 10 every third
+        of ``max_epochs``; ``"exponential"`` multiplies it by 0.95 per epoch;
+        ``"cosine"`` anneals it to 0 over ``max_epochs``; ``"plateau"``
+        halves it after 5 epochs without improvement of the monitored loss.
+    clip_grad_norm : float or None, default=None
+        Clip the gradient norm to this value (helps long sequences).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; the best weights are restored. Off by
+        default, so no data is held out unless asked for.
+    validation_fraction : float, default=0.1
+        Share of training data held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Smallest decrease of the validation loss that counts as improvement.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split. With an int, fits are bit-identical on CPU; the global
+        ``torch``, ``numpy`` and ``random`` states are left untouched.
+    device : str, default="auto"
+        Torch device; ``"auto"`` picks ``"cuda"`` when available.
+    verbose : int, default=0
+        Print a per-epoch table when > 0.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the existing network for
+        ``max_epochs`` more epochs instead of starting again.
+"""
+
+
+class _BaseLSTM(BaseEstimator):
+    """Shared machinery of :class:`LSTMClassifier` and :class:`LSTMRegressor`."""
+
+    _parameter_constraints = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "bidirectional": ["boolean"],
+        "cell": [StrOptions({"lstm", "gru"})],
+        "pooling": [StrOptions({"last", "mean", "max"})],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr_schedule": [StrOptions({"step", "exponential", "cosine", "plateau"}), None],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_size=64,
+        num_layers=1,
+        dropout=0.0,
+        bidirectional=False,
+        cell="lstm",
+        pooling="last",
+        embedding_dim=None,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=32,
+        max_epochs=100,
+        lr_schedule=None,
+        clip_grad_norm=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="auto",
+        verbose=0,
+        warm_start=False,
+    ):
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.bidirectional = bidirectional
+        self.cell = cell
+        self.pooling = pooling
+        self.embedding_dim = embedding_dim
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr_schedule = lr_schedule
+        self.clip_grad_norm = clip_grad_norm
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # ------------------------------------------------------------------ input
+    def _validate_X(self, X, *, reset):
+        """Validate X; return a SequenceBatch. Sets n_features_in_ on reset."""
+        if self.embedding_dim is not None:
+            batch = check_sequences(X, tokens=True)
+            if reset:
+                self._input_kind = "tokens"
+                self.n_features_in_ = 1
+                self.n_tokens_ = max(int(batch.values.max()) + 1, 2)
+            else:
+                batch.values[batch.values >= self.n_tokens_] = 1
+            return batch
+        kind = sequence_kind(X)
+        fitted_kind = None if reset else self._input_kind
+        if kind == "2d" and fitted_kind in (None, "2d"):
+            values = validate_data(
+                self, X, reset=reset, dtype=np.float32,
+                ensure_min_samples=1,
+            )
+            batch = check_sequences(values)
+            if reset:
+                self._input_kind = "2d"
+            batch.values = batch.values[:, :, None]
+            return batch
+        batch = check_sequences(X)
+        if kind == "2d":
+            # fitted on sequences; a 2-D array is a set of univariate series
+            batch.values = batch.values[:, :, None]
+        if fitted_kind == "2d":
+            if batch.n_features == 1 and batch.values.shape[1] == self.n_features_in_:
+                return batch
+            raise ValueError(
+                f"{type(self).__name__} was fitted on 2-D input of "
+                f"{self.n_features_in_} time steps (one univariate series per "
+                f"row); got {kind} input of shape {batch.values.shape}. Pass a "
+                f"2-D array with {self.n_features_in_} columns, or refit on 3-D "
+                "or ragged input to allow other lengths."
+            )
+        if reset:
+            self._input_kind = "sequences"
+            self.n_features_in_ = batch.n_features
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif batch.n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {batch.n_features} features, but {type(self).__name__} "
+                f"is expecting {self.n_features_in_} features as input."
+            )
+        return batch
+
+    # -------------------------------------------------------------- training
+    def _seed(self):
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _callbacks(self):
+        callbacks = []
+        if self.clip_grad_norm is not None:
+            callbacks.append(
+                ("clip", GradientNormClipping(gradient_clip_value=self.clip_grad_norm))
+            )
+        if self.lr_schedule is not None:
+            monitor = "valid_loss" if self.early_stopping else "train_loss"
+            policy = {
+                "step": dict(policy="StepLR", step_size=max(1, self.max_epochs // 3), gamma=0.1),
+                "exponential": dict(policy="ExponentialLR", gamma=0.95),
+                "cosine": dict(policy="CosineAnnealingLR", T_max=self.max_epochs),
+                "plateau": dict(policy="ReduceLROnPlateau", monitor=monitor,
+                                patience=5, factor=0.5),
+            }[self.lr_schedule]
+            callbacks.append(("lr_schedule", LRScheduler(**policy)))
+        if self.early_stopping:
+            callbacks.append(("valid_score", EpochScoring(
+                self._valid_scoring, name="valid_score", lower_is_better=False,
+            )))
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.n_iter_no_change,
+                threshold=self.tol, threshold_mode="abs", load_best=True,
+                sink=print if self.verbose else (lambda *a, **k: None),
+            )))
+        callbacks.append(("divergence_guard", DivergenceGuard(lr=self.lr)))
+        return callbacks
+
+    def _build_net(self, dataset, n_outputs, seed, criterion_kwargs):
+        opt_cls, opt_kwargs = _resolve_optimizer(self.optimizer)
+        if not _is_optimizer_class(opt_cls):
+            raise ValueError(
+                f"optimizer={self.optimizer!r} is not a torch.optim.Optimizer "
+                f"subclass; use one of {sorted(OPTIMIZERS)} or an optimizer class."
+            )
+        train_split = None
+        train_ds = dataset
+        if self.early_stopping:
+            train_ds, valid_ds = self._split_validation(dataset, seed)
+            train_split = predefined_split(valid_ds)
+        kwargs = {f"optimizer__{k}": v for k, v in opt_kwargs.items()}
+        kwargs.update({f"criterion__{k}": v for k, v in criterion_kwargs.items()})
+        if self.verbose == 0:
+            kwargs["callbacks__print_log"] = None
+        n_tokens = getattr(self, "n_tokens_", None) if self.embedding_dim else None
+        net = self._net_class(
+            module=SequenceNet,
+            module__input_size=self.n_features_in_ if self._input_kind != "2d" else 1,
+            module__output_size=n_outputs,
+            module__hidden_size=self.hidden_size,
+            module__num_layers=self.num_layers,
+            module__dropout=self.dropout,
+            module__bidirectional=self.bidirectional,
+            module__cell=self.cell,
+            module__pooling=self.pooling,
+            module__n_tokens=n_tokens,
+            module__embedding_dim=self.embedding_dim,
+            criterion=self._criterion,
+            optimizer=opt_cls,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            iterator_train=BatchIterator,
+            iterator_train__shuffle=True,
+            iterator_train__rng=np.random.default_rng(seed),
+            iterator_valid=BatchIterator,
+            callbacks=self._callbacks(),
+            device=_resolve_device(self.device),
+            verbose=self.verbose,
+            **self._net_kwargs(),
+            **kwargs,
+        )
+        return net, train_ds
+
+    def _split_validation(self, dataset, seed):
+        n = len(dataset)
+        n_valid = int(np.ceil(self.validation_fraction * n))
+        if n_valid < 1 or n - n_valid < 1:
+            raise ValueError(
+                f"early_stopping needs at least 2 samples to hold out a "
+                f"validation set; got {n}. Add data or set early_stopping=False."
+            )
+        idx = np.arange(n)
+        stratify = self._stratify(dataset)
+        try:
+            train_idx, valid_idx = train_test_split(
+                idx, test_size=n_valid, random_state=seed, stratify=stratify
+            )
+        except ValueError:  # too few samples of a class to stratify
+            train_idx, valid_idx = train_test_split(
+                idx, test_size=n_valid, random_state=seed
+            )
+        return dataset.subset(train_idx), dataset.subset(valid_idx)
+
+    def _stratify(self, dataset):
+        return None
+
+    def _fit(self, X, y, *, incremental, classes=None):
+        first = not hasattr(self, "net_") or not (incremental or self.warm_start)
+        batch = self._validate_X(X, reset=first)
+        check_consistent_length(batch.values, y)
+        y_enc, n_outputs, criterion_kwargs = self._encode_y(
+            y, reset=first, classes=classes
+        )
+        dataset = SequenceDataset(batch.values, batch.lengths, y_enc)
+        device = _resolve_device(self.device)
+        rng_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
+        epochs = 1 if incremental else self.max_epochs
+        with torch.random.fork_rng(devices=rng_devices):
+            if first:
+                seed = self._seed()
+                torch.manual_seed(seed)
+                self.net_, train_ds = self._build_net(
+                    dataset, n_outputs, seed, criterion_kwargs
+                )
+                self.net_.initialize()
+                self.loss_curve_ = []
+                if self.early_stopping:
+                    self.validation_scores_ = []
+                self.n_iter_ = 0
+            else:
+                torch.set_rng_state(self._torch_rng_state)
+                train_ds = dataset
+                if self.early_stopping and self.net_.train_split is not None:
+                    train_ds, valid_ds = self._split_validation(dataset, self._seed())
+                    self.net_.train_split = predefined_split(valid_ds)
+            before = len(self.net_.history)
+            with warnings.catch_warnings():
+                # skorch warns when a predefined split replaces its default
+                warnings.filterwarnings("ignore", module="skorch")
+                self.net_.partial_fit(train_ds, y=None, epochs=epochs)
+            self._torch_rng_state = torch.get_rng_state()
+        new = self.net_.history[before:]
+        self.loss_curve_ = list(self.loss_curve_) + [float(r["train_loss"]) for r in new]
+        if self.early_stopping:
+            self.validation_scores_ = list(getattr(self, "validation_scores_", [])) + [
+                float(r["valid_score"]) for r in new
+            ]
+            self.best_validation_score_ = max(self.validation_scores_)
+        self.n_iter_ += len(new)
+        return self
+
+    def _predict_raw(self, X):
+        check_is_fitted(self, "net_")
+        batch = self._validate_X(X, reset=False)
+        dataset = SequenceDataset(batch.values, batch.lengths)
+        return self.net_.forward(dataset, training=False).cpu()
+
+
+_FIT_DOC = """Fit the network to sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features), or list of arrays
+            2-D input holds one univariate series per row; 3-D input holds
+            equal-length multivariate sequences; a list holds sequences of
+            different lengths (``(n_timesteps_i, n_features)`` each).
+        y : array-like
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+"""
+
+
+class LSTMClassifier(ClassifierMixin, _BaseLSTM):
+    __doc__ = f"""Recurrent neural network classifier for sequences.
+
+    A scikit-learn classifier that trains an LSTM (or GRU) with PyTorch
+    through skorch. It accepts 2-D univariate series, 3-D
+    ``(n_samples, n_timesteps, n_features)`` arrays, lists of sequences of
+    different lengths, and token ids (with ``embedding_dim``); labels may be
+    of any type.
+
+    Parameters
+    ----------{_SHARED_DOC}    class_weight : dict, "balanced" or None, default=None
+        Weights for the classes in the loss, as in
+        :class:`sklearn.linear_model.LogisticRegression`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, in the order of :meth:`predict_proba`'s columns.
+    n_features_in_ : int
+        Features per time step for 3-D / ragged input; for 2-D input the
+        number of columns (time steps), which is then fixed.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names when fitted on a 2-D DataFrame with string columns.
+    n_tokens_ : int
+        Vocabulary size of the embedding (token input only).
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net (``net_.module_`` is the torch module and
+        ``net_.history`` the full training history).
+    loss_curve_ : list of float
+        Mean training loss of every epoch.
+    validation_scores_ : list of float
+        Validation accuracy of every epoch (only with ``early_stopping``).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (only with ``early_stopping``).
+    n_iter_ : int
+        Epochs trained.
+
+    See Also
+    --------
+    LSTMRegressor : The regression counterpart.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import LSTMClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 12, 2)).astype("float32")
+    >>> y = np.where(X[:, :, 0].mean(axis=1) > 0, "up", "down")
+    >>> clf = LSTMClassifier(hidden_size=8, max_epochs=5, random_state=0)
+    >>> clf.fit(X, y).predict(X[:3]).shape
+    (3,)
+    >>> clf.classes_.tolist()
+    ['down', 'up']
+    """
+
+    _parameter_constraints = {
+        **_BaseLSTM._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    _net_class = NeuralNetClassifier
+    _criterion = torch.nn.CrossEntropyLoss
+    _valid_scoring = "accuracy"
+
+    def __init__(
+        self,
+        hidden_size=64,
+        num_layers=1,
+        dropout=0.0,
+        bidirectional=False,
+        cell="lstm",
+        pooling="last",
+        embedding_dim=None,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=32,
+        max_epochs=100,
+        lr_schedule=None,
+        clip_grad_norm=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        class_weight=None,
+        random_state=None,
+        device="auto",
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
+            bidirectional=bidirectional, cell=cell, pooling=pooling,
+            embedding_dim=embedding_dim, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, batch_size=batch_size,
+            max_epochs=max_epochs, lr_schedule=lr_schedule,
+            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, tol=tol,
+            random_state=random_state, device=device, verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.class_weight = class_weight
+
+    def _net_kwargs(self):
+        return {"classes": list(range(len(self.classes_)))}
+
+    def _stratify(self, dataset):
+        return dataset.y.numpy()
+
+    def _encode_y(self, y, *, reset, classes=None):
+        if y is None:
+            raise ValueError(
+                "requires y to be passed, but the target y is None. "
+                "LSTMClassifier is supervised: pass the class labels."
+            )
+        y = np.asarray(y) if not hasattr(y, "shape") else y
+        if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. "
+                "Please change the shape of y to (n_samples,), for example "
+                "using ravel().",
+                DataConversionWarning, stacklevel=3,
+            )
+        y = column_or_1d(y, warn=False)
+        check_classification_targets(y)
+        if reset:
+            if classes is not None:
+                self.classes_ = np.unique(np.asarray(classes))
+            else:
+                self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    "LSTMClassifier needs samples of at least 2 classes in the "
+                    f"data, but the data contains only one class: "
+                    f"{self.classes_[0]!r}."
+                )
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen.tolist()} that are not in classes_ "
+                f"{self.classes_.tolist()}; pass every label in `classes` on "
+                "the first partial_fit call."
+            )
+        y_enc = np.searchsorted(self.classes_, y).astype(np.int64)
+        criterion_kwargs = {}
+        if self.class_weight is not None and reset:
+            present = np.isin(self.classes_, y)
+            weights = np.ones(len(self.classes_))
+            weights[present] = compute_class_weight(
+                self.class_weight, classes=self.classes_[present], y=y
+            ) if self.class_weight == "balanced" else np.array(
+                [self.class_weight.get(c, 1.0) for c in self.classes_[present]]
+            )
+            criterion_kwargs["weight"] = torch.tensor(weights, dtype=torch.float32)
+        return y_enc, len(self.classes_), criterion_kwargs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        return self._fit(X, y, incremental=False)
+
+    fit.__doc__ = _FIT_DOC
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train for one epoch on ``(X, y)``, continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, as for :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every label that will ever be seen; needed on the first call
+            when the first batch lacks some class.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, as for :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._predict_raw(X)
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, as for :meth:`fit`.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        logits = self._predict_raw(X)
+        return self.classes_[logits.argmax(dim=1).numpy()]
+
+
+class LSTMRegressor(RegressorMixin, _BaseLSTM):
+    __doc__ = f"""Recurrent neural network regressor for sequences.
+
+    A scikit-learn regressor that trains an LSTM (or GRU) with PyTorch
+    through skorch on 2-D univariate series, 3-D ``(n_samples, n_timesteps,
+    n_features)`` arrays, lists of sequences of different lengths or token
+    ids. Targets may be 1-D or 2-D (several outputs, such as a multi-step
+    forecast horizon); predictions keep the target's shape.
+
+    Parameters
+    ----------{_SHARED_DOC}
+    Attributes
+    ----------
+    n_features_in_ : int
+        Features per time step for 3-D / ragged input; for 2-D input the
+        number of columns (time steps), which is then fixed.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names when fitted on a 2-D DataFrame with string columns.
+    n_outputs_ : int
+        Number of targets.
+    n_tokens_ : int
+        Vocabulary size of the embedding (token input only).
+    net_ : skorch.NeuralNetRegressor
+        The trained skorch net.
+    loss_curve_ : list of float
+        Mean training loss (MSE) of every epoch.
+    validation_scores_ : list of float
+        Validation R² of every epoch (only with ``early_stopping``).
+    best_validation_score_ : float
+        Best of ``validation_scores_`` (only with ``early_stopping``).
+    n_iter_ : int
+        Epochs trained.
+
+    See Also
+    --------
+    LSTMClassifier : The classification counterpart.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import LSTMRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 10, 3)).astype("float32")
+    >>> y = X[:, -1, 0] + X[:, 0, 1]
+    >>> reg = LSTMRegressor(hidden_size=8, max_epochs=5, random_state=0)
+    >>> reg.fit(X, y).predict(X[:4]).shape
+    (4,)
+    """
+
+    _net_class = NeuralNetRegressor
+    _criterion = torch.nn.MSELoss
+    _valid_scoring = "r2"
+
+    def _net_kwargs(self):
+        return {}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    def _encode_y(self, y, *, reset, classes=None):
+        if y is None:
+            raise ValueError(
+                "requires y to be passed, but the target y is None. "
+                "LSTMRegressor is supervised: pass the targets."
+            )
+        y = check_array(
+            y, ensure_2d=False, dtype=np.float64, input_name="y",
+            ensure_min_samples=1,
+        )
+        if y.ndim > 2:
+            raise ValueError(
+                f"y has {y.ndim} dimensions; expected (n_samples,) or "
+                "(n_samples, n_outputs)."
+            )
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        if reset:
+            self._y_ndim = y.ndim
+            self.n_outputs_ = y2.shape[1]
+        elif y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} outputs but {type(self).__name__} was "
+                f"fitted with {self.n_outputs_}."
+            )
+        return y2.astype(np.float32), self.n_outputs_, {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        return self._fit(X, y, incremental=False)
+
+    fit.__doc__ = _FIT_DOC
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Train for one epoch on ``(X, y)``, continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, as for :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Sequences, as for :meth:`fit`.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Same number of dimensions as the ``y`` given to ``fit``.
+        """
+        out = self._predict_raw(X).numpy().astype(np.float64)
+        return out.ravel() if self._y_ndim == 1 else out

@@ -1,0 +1,125 @@
+"""Glue between validated arrays and skorch: dataset, batch iterator, callbacks.
+
+Nothing here is public. The pieces exist because skorch's defaults cost
+speed on small recurrent nets (per-sample ``__getitem__`` plus
+``default_collate`` for every batch) and cannot express ragged batches.
+"""
+
+import math
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+__all__ = ["SequenceDataset", "BatchIterator", "DivergenceGuard", "DivergedError"]
+
+
+class SequenceDataset(torch.utils.data.Dataset):
+    """Padded sequences + lengths (+ targets) held as whole tensors."""
+
+    def __init__(self, values, lengths, y=None):
+        if not values.flags.writeable:
+            values = values.copy()
+        self.X = torch.from_numpy(values)
+        self.lengths = torch.from_numpy(np.ascontiguousarray(lengths))
+        self.y = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        self.ragged = bool((self.lengths != self.X.shape[1]).any())
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, i):
+        y = self.y[i] if self.y is not None else torch.zeros(())
+        return {"x": self.X[i], "lengths": self.lengths[i]}, y
+
+    def subset(self, idx):
+        """A dataset of the rows ``idx`` (used for the validation split)."""
+        idx = torch.as_tensor(idx, dtype=torch.int64)
+        out = SequenceDataset.__new__(SequenceDataset)
+        out.X = self.X[idx]
+        out.lengths = self.lengths[idx]
+        out.y = None if self.y is None else self.y[idx]
+        out.ragged = bool((out.lengths != out.X.shape[1]).any())
+        return out
+
+    def batch(self, idx):
+        """Gather rows ``idx`` as one batch, trimmed to its longest sequence."""
+        x = self.X[idx]
+        lengths = self.lengths[idx]
+        if self.ragged:
+            longest = int(lengths.max())
+            if longest < x.shape[1]:
+                x = x[:, :longest]
+        y = self.y[idx] if self.y is not None else torch.zeros(len(idx))
+        return {"x": x, "lengths": lengths}, y
+
+
+class BatchIterator:
+    """Yield mini-batches by slicing whole tensors (no per-sample collate).
+
+    With ``shuffle=True`` the order is drawn from ``rng`` (a
+    :class:`numpy.random.Generator` that lives as long as the net, so each
+    epoch gets a new order and a fit is reproducible). Ragged data is
+    bucketed: shuffled samples are sorted by length within windows of
+    ``bucket_batches`` batches, so a batch pads little, and the batch order
+    is then shuffled again.
+    """
+
+    def __init__(self, dataset, batch_size=32, shuffle=False, rng=None,
+                 bucket_batches=32):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = rng
+        self.bucket_batches = bucket_batches
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def _batches(self):
+        n, bs = len(self.dataset), self.batch_size
+        if not self.shuffle:
+            return [np.arange(i, min(i + bs, n)) for i in range(0, n, bs)]
+        order = self.rng.permutation(n)
+        if not self.dataset.ragged:
+            return [order[i:i + bs] for i in range(0, n, bs)]
+        lengths = self.dataset.lengths.numpy()
+        window = bs * self.bucket_batches
+        batches = []
+        for start in range(0, n, window):
+            chunk = order[start:start + window]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches.extend(chunk[i:i + bs] for i in range(0, len(chunk), bs))
+        return [batches[i] for i in self.rng.permutation(len(batches))]
+
+    def __iter__(self):
+        for idx in self._batches():
+            yield self.dataset.batch(torch.from_numpy(np.asarray(idx, dtype=np.int64)))
+
+
+class DivergedError(ValueError):
+    """Raised when the training loss stops being finite."""
+
+
+class DivergenceGuard(Callback):
+    """Stop training with a clear error as soon as the loss is NaN or inf."""
+
+    def __init__(self, lr=None):
+        self.lr = lr
+
+    def _fail(self, net, what):
+        epoch = len(net.history)
+        raise DivergedError(
+            f"Training diverged at epoch {epoch}: {what}. Try a lower learning "
+            f"rate (lr={self.lr!r} now), gradient clipping (clip_grad_norm=1.0) "
+            "or scaling the input (sklstm.preprocessing.SequenceScaler)."
+        )
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+        if training and loss is not None and not torch.isfinite(loss):
+            self._fail(net, f"the training loss became {float(loss)}")
+
+    def on_train_end(self, net, **kwargs):
+        for p in net.module_.parameters():
+            if not torch.isfinite(p).all():
+                self._fail(net, "the network weights became NaN or inf")
