@@ -1,0 +1,394 @@
+"""Behaviour of LSTMClassifier / LSTMRegressor beyond scikit-learn's checks."""
+
+import pickle
+import random
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sklstm import LSTMClassifier, LSTMRegressor
+
+TINY = dict(hidden_size=8, max_epochs=3, batch_size=16, random_state=0)
+
+
+def make_3d(n=40, t=10, f=2, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, t, f)).astype(np.float32)
+    y = (X[:, :, 0].mean(axis=1) > 0).astype(int)
+    return X, y
+
+
+def make_ragged(n=30, f=2, seed=0, low=3, high=12):
+    rng = np.random.RandomState(seed)
+    X = [rng.normal(size=(rng.randint(low, high), f)) for _ in range(n)]
+    y = np.array([int(x[:, 0].mean() > 0) for x in X])
+    return X, y
+
+
+# --------------------------------------------------------------------- input
+def test_3d_input_and_other_length_at_predict():
+    X, y = make_3d()
+    clf = LSTMClassifier(**TINY).fit(X, y)
+    assert clf.n_features_in_ == 2
+    assert clf.predict(X[:, :5]).shape == (40,)
+    assert clf.predict_proba(np.concatenate([X, X], axis=1)).shape == (40, 2)
+
+
+def test_2d_input_is_univariate_and_fixed_length():
+    X, y = make_3d(f=1)
+    X2 = X[:, :, 0]
+    clf = LSTMClassifier(**TINY).fit(X2, y)
+    assert clf.n_features_in_ == 10
+    # the same data as 3-D with one feature gives the same predictions
+    np.testing.assert_allclose(clf.predict_proba(X2), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="X has 9 features, but LSTMClassifier is expecting 10"):
+        clf.predict(X2[:, :9])
+
+
+def test_ragged_uses_each_sequence_own_last_step():
+    X, y = make_ragged()
+    clf = LSTMClassifier(**TINY).fit(X, y)
+    proba = clf.predict_proba(X)
+    # predicting one sample alone (no padding) equals predicting it in a batch
+    for i in [0, 7, 13]:
+        alone = clf.predict_proba([X[i]])
+        np.testing.assert_allclose(alone[0], proba[i], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padding_never_changes_predictions(pooling, bidirectional):
+    X, y = make_ragged(n=12)
+    clf = LSTMClassifier(pooling=pooling, bidirectional=bidirectional, **TINY).fit(X, y)
+    batched = clf.predict_proba(X)
+    alone = np.vstack([clf.predict_proba([x]) for x in X])
+    np.testing.assert_allclose(batched, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_ragged_univariate_1d_sequences():
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=rng.randint(4, 9)) for _ in range(20)]
+    y = rng.normal(size=20)
+    reg = LSTMRegressor(**TINY).fit(X, y)
+    assert reg.n_features_in_ == 1
+    assert reg.predict(X).shape == (20,)
+
+
+def test_string_labels_and_proba_order():
+    X, y = make_3d()
+    labels = np.array(["zebra", "ant"])[y]
+    clf = LSTMClassifier(**TINY).fit(X, labels)
+    assert clf.classes_.tolist() == ["ant", "zebra"]
+    pred = clf.predict(X)
+    assert set(pred) <= {"ant", "zebra"}
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(1)], pred)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+
+
+def test_multiclass():
+    X, _ = make_3d(n=60)
+    y = np.digitize(X[:, :, 0].mean(1), [-0.2, 0.2])
+    clf = LSTMClassifier(**TINY).fit(X, y)
+    assert clf.predict_proba(X).shape == (60, 3)
+
+
+def test_multioutput_regression_keeps_shape():
+    X, _ = make_3d()
+    Y = X[:, -3:, 0]
+    reg = LSTMRegressor(**TINY).fit(X, Y)
+    assert reg.n_outputs_ == 3
+    assert reg.predict(X).shape == (40, 3)
+    assert not hasattr(reg, "predict_proba")
+    reg1 = LSTMRegressor(**TINY).fit(X, Y[:, 0])
+    assert reg1.predict(X).shape == (40,)
+    assert reg1.predict(X).dtype == np.float64
+
+
+def test_regressor_learns():
+    X, _ = make_3d(n=200, t=8, f=1)
+    y = X[:, -1, 0] * 2.0
+    reg = LSTMRegressor(hidden_size=16, max_epochs=60, lr=0.01, random_state=0).fit(X, y)
+    assert reg.score(X, y) > 0.8
+
+
+def test_token_input_with_embedding():
+    rng = np.random.RandomState(0)
+    # class 1 sequences contain token 5; padding 0 at the end
+    X = rng.randint(2, 5, size=(60, 8))
+    y = rng.randint(0, 2, size=60)
+    X[y == 1, 3] = 5
+    X[::3, 6:] = 0
+    clf = LSTMClassifier(embedding_dim=4, hidden_size=8, max_epochs=30, lr=0.05,
+                         random_state=0).fit(X, y)
+    assert clf.n_tokens_ == 6
+    assert clf.score(X, y) > 0.9
+    # ids unseen in fit are read as the unknown id instead of crashing
+    X_new = X.copy()
+    X_new[0, 0] = 99
+    assert clf.predict(X_new).shape == (60,)
+    # lists of token arrays of different lengths work too
+    assert clf.predict([np.array([2, 3, 5]), np.array([4])]).shape == (2,)
+
+
+def test_token_input_rejects_floats():
+    with pytest.raises(ValueError, match="integer ids"):
+        LSTMClassifier(embedding_dim=4, **TINY).fit(np.full((4, 3), 0.5), [0, 1, 0, 1])
+
+
+# ------------------------------------------------------------- composition
+def test_pipeline_gridsearch_cross_val_score():
+    X, y = make_3d(n=48)
+    flip = FunctionTransformer(lambda Z: Z[:, ::-1])
+    pipe = make_pipeline(flip, LSTMClassifier(**TINY))
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.shape == (3,)
+    gs = GridSearchCV(pipe, {"lstmclassifier__hidden_size": [4, 8]}, cv=2).fit(X, y)
+    assert gs.best_params_["lstmclassifier__hidden_size"] in (4, 8)
+    assert gs.predict(X).shape == (48,)
+
+
+def test_gridsearch_on_ragged_input():
+    X, y = make_ragged(n=24)
+    gs = GridSearchCV(LSTMClassifier(**TINY), {"cell": ["lstm", "gru"]}, cv=2).fit(X, y)
+    assert len(gs.cv_results_["params"]) == 2
+
+
+def test_clone_and_pickle_round_trip():
+    X, y = make_3d()
+    clf = LSTMClassifier(**TINY).fit(X, y)
+    c = clone(clf)
+    assert not hasattr(c, "net_")
+    assert c.get_params() == clf.get_params()
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_model_pickle_predicts_on_cpu():  # pragma: no cover - GPU only
+    X, y = make_3d()
+    clf = LSTMClassifier(device="cuda", **TINY).fit(X, y)
+    blob = pickle.dumps(clf)
+    code = textwrap.dedent(
+        """
+        import pickle, sys, warnings
+        import torch
+        torch.cuda.is_available = lambda: False
+        warnings.simplefilter("ignore")
+        clf = pickle.loads(sys.stdin.buffer.read())
+        import numpy as np
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(40, 10, 2)).astype(np.float32)
+        print(clf.predict(X).shape)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True, check=True)
+    assert b"(40,)" in out.stdout
+
+
+# ----------------------------------------------------------- reproducibility
+def test_same_random_state_bit_identical_and_global_rng_untouched():
+    X, y = make_3d()
+    random.seed(1)
+    np.random.seed(1)
+    torch.manual_seed(1)
+    states = (random.getstate(), np.random.get_state()[1].copy(), torch.get_rng_state())
+    params = dict(TINY, dropout=0.3, num_layers=2)
+    a = LSTMClassifier(**params).fit(X, y).predict_proba(X)
+    b = LSTMClassifier(**params).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert random.getstate() == states[0]
+    np.testing.assert_array_equal(np.random.get_state()[1], states[1])
+    assert torch.equal(torch.get_rng_state(), states[2])
+    c = LSTMClassifier(**dict(params, random_state=1)).fit(X, y).predict_proba(X)
+    assert not np.array_equal(a, c)
+
+
+def test_reproducible_across_processes():
+    code = textwrap.dedent(
+        """
+        import numpy as np
+        from sklstm import LSTMRegressor
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(30, 6, 2)).astype(np.float32)
+        reg = LSTMRegressor(hidden_size=8, max_epochs=3, dropout=0.2, random_state=3)
+        print(reg.fit(X, X[:, -1, 0]).predict(X).tobytes().hex())
+        """
+    )
+    outs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       check=True).stdout
+        for _ in range(2)
+    ]
+    assert outs[0] == outs[1] and len(outs[0]) > 100
+
+
+# -------------------------------------------------------------- training
+def test_early_stopping_holds_out_and_restores_best():
+    X, y = make_3d(n=60)
+    clf = LSTMClassifier(early_stopping=True, n_iter_no_change=2, tol=10.0,
+                         **dict(TINY, max_epochs=30)).fit(X, y)
+    # tol=10 means no epoch ever counts as improvement: stops after patience
+    assert clf.n_iter_ == 3
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert len(clf.loss_curve_) == clf.n_iter_
+    valid_loss = clf.net_.history[:, "valid_loss"]
+    assert len(valid_loss) == 3
+    # without early stopping no data is held out
+    plain = LSTMClassifier(**TINY).fit(X, y)
+    assert not hasattr(plain, "validation_scores_")
+    assert plain.net_.train_split is None
+
+
+def test_warm_start_and_partial_fit_continue_training():
+    X, y = make_3d()
+    clf = LSTMClassifier(warm_start=True, **TINY).fit(X, y)
+    weights = [p.detach().clone() for p in clf.net_.module_.parameters()]
+    first_curve = list(clf.loss_curve_)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 6
+    assert clf.loss_curve_[:3] == first_curve
+    assert any(not torch.equal(w, p) for w, p in
+               zip(weights, clf.net_.module_.parameters()))
+    # continuing in two steps equals one longer run (same RNG stream)
+    long = LSTMClassifier(**dict(TINY, max_epochs=6)).fit(X, y)
+    np.testing.assert_allclose(long.predict_proba(X), clf.predict_proba(X), rtol=1e-5)
+
+    pf = LSTMClassifier(**TINY)
+    pf.partial_fit(X[:20], y[:20], classes=[0, 1])
+    pf.partial_fit(X[20:], y[20:])
+    assert pf.n_iter_ == 2 and len(pf.loss_curve_) == 2
+    with pytest.raises(ValueError, match="not in classes_"):
+        pf.partial_fit(X[:4], np.array([0, 1, 2, 1]))
+
+
+@pytest.mark.parametrize("schedule", ["step", "exponential", "cosine", "plateau"])
+def test_lr_schedules_change_the_learning_rate(schedule):
+    X, y = make_3d()
+    clf = LSTMClassifier(lr_schedule=schedule, **dict(TINY, max_epochs=9, lr=0.1)).fit(X, y)
+    lrs = [g["lr"] for g in clf.net_.optimizer_.param_groups]
+    if schedule == "plateau":
+        assert lrs[0] <= 0.1
+    else:
+        assert lrs[0] < 0.1
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "rmsprop", "adagrad",
+                                       "adadelta", torch.optim.NAdam])
+def test_optimizers(optimizer):
+    X, y = make_3d()
+    clf = LSTMClassifier(optimizer=optimizer, **TINY).fit(X, y)
+    expected = optimizer if isinstance(optimizer, type) else None
+    if expected is not None:
+        assert isinstance(clf.net_.optimizer_, expected)
+
+
+def test_gru_cell_and_clipping():
+    X, y = make_3d()
+    clf = LSTMRegressor(cell="gru", clip_grad_norm=0.5, num_layers=2, **TINY).fit(X, y)
+    assert isinstance(clf.net_.module_.rnn, torch.nn.GRU)
+
+
+def test_dropout_acts_for_one_layer():
+    X, y = make_3d()
+    clf = LSTMClassifier(dropout=0.5, **TINY).fit(X, y)
+    module = clf.net_.module_
+    assert module.dropout.p == 0.5
+    module.train()
+    with torch.no_grad():
+        x = torch.from_numpy(X[:8])
+        lengths = torch.full((8,), 10)
+        assert not torch.equal(module(x, lengths), module(x, lengths))
+
+
+def test_class_weight_shifts_predictions():
+    X, y = make_3d(n=80)
+    heavy = LSTMClassifier(class_weight={0: 100.0, 1: 0.01},
+                           **dict(TINY, max_epochs=10, lr=0.05)).fit(X, y)
+    assert np.mean(heavy.predict(X) == 0) > 0.9
+    bal = LSTMClassifier(class_weight="balanced", **TINY).fit(X, y)
+    assert bal.net_.criterion_.weight.shape == (2,)
+
+
+# ------------------------------------------------------------- bad input
+BAD_X = [
+    ("nan", lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X),
+     "NaN"),
+    ("inf", lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X),
+     "infinity"),
+    ("empty", lambda X: X[:0], "0 sample"),
+    ("4d", lambda X: X[..., None], "4 dimensions"),
+    ("complex", lambda X: X.astype(np.complex64), "Complex data not supported"),
+    ("strings", lambda X: np.where(np.arange(X.size).reshape(X.shape) == 3, "abc",
+                                   X.astype(object)), "could not convert"),
+    ("sparse", lambda X: sp.csr_matrix(X[:, :, 0]), "sparse"),
+]
+
+
+@pytest.mark.parametrize("name, corrupt, match", BAD_X, ids=[b[0] for b in BAD_X])
+@pytest.mark.parametrize("Est", [LSTMClassifier, LSTMRegressor])
+def test_bad_x_raises_value_error(Est, name, corrupt, match):
+    X, y = make_3d()
+    with pytest.raises(ValueError, match=match):
+        Est(**TINY).fit(corrupt(X), y)
+
+
+def test_ragged_bad_input():
+    X, y = make_ragged(n=6)
+    bad = list(X)
+    bad[2] = np.ones((4, 3))
+    with pytest.raises(ValueError, match="sequence 2 has 3 features but sequence 0 has 2"):
+        LSTMClassifier(**TINY).fit(bad, y)
+    bad = list(X)
+    bad[1] = np.ones((0, 2))
+    with pytest.raises(ValueError, match="sequence 1 has zero length"):
+        LSTMClassifier(**TINY).fit(bad, y)
+    bad = list(X)
+    bad[3] = np.full((4, 2), np.nan)
+    with pytest.raises(ValueError, match="NaN"):
+        LSTMClassifier(**TINY).fit(bad, y)
+    with pytest.raises(ValueError, match="empty list of sequences"):
+        LSTMClassifier(**TINY).fit([], [])
+
+
+def test_feature_mismatch_at_predict():
+    X, y = make_3d(f=3)
+    clf = LSTMClassifier(**TINY).fit(X, y)
+    with pytest.raises(ValueError, match="X has 2 features, but LSTMClassifier is expecting 3"):
+        clf.predict(X[:, :, :2])
+    with pytest.raises(ValueError, match="X has 2 features"):
+        clf.predict([x[:, :2] for x in X])
+
+
+def test_classifier_target_errors():
+    X, y = make_3d()
+    with pytest.raises(ValueError, match="Unknown label type"):
+        LSTMClassifier(**TINY).fit(X, np.linspace(0, 1, len(X)))
+    with pytest.raises(ValueError, match="only one class"):
+        LSTMClassifier(**TINY).fit(X, np.zeros(len(X)))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        LSTMClassifier(**TINY).fit(X, y[:-1])
+
+
+def test_bad_hyperparameter_is_reported():
+    X, y = make_3d()
+    with pytest.raises(ValueError, match="'optimizer' parameter"):
+        LSTMClassifier(optimizer="adamax", **TINY).fit(X, y)
+    with pytest.raises(ValueError, match="'hidden_size' parameter"):
+        LSTMClassifier(**dict(TINY, hidden_size=0)).fit(X, y)
+
+
+def test_diverging_fit_names_epoch_and_lr():
+    X, y = make_3d()
+    X = X * 1e6
+    with pytest.raises(ValueError, match=r"diverged at epoch \d+.*lower learning rate \(lr=1000000.0"):
+        LSTMRegressor(optimizer="sgd", lr=1e6, **dict(TINY, max_epochs=20)).fit(X, y * 1e6)
