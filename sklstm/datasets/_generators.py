@@ -237,7 +237,8 @@ def make_text_classification(
     n_samples : int, default=200
         Number of texts. The two classes are balanced (up to one sample).
     min_words, max_words : int, default=5, 15
-        Range of the number of words per text (inclusive).
+        Range of the number of words per text (inclusive), not counting the
+        "not" of negations.
     noise : float, default=0.1
         Probability that a sentiment word is drawn from the list of the
         other class (label noise within the text).
