@@ -1,0 +1,396 @@
+"""One search-space vocabulary for both searchers, and the default LSTM space.
+
+A search space is a dict mapping parameter names to one of
+
+* a scikit-optimize dimension: :class:`skopt.space.Integer`,
+  :class:`skopt.space.Real` (``prior="uniform"`` or ``"log-uniform"``) or
+  :class:`skopt.space.Categorical`;
+* a ``(low, high)`` tuple -- two integers give an integer dimension, anything
+  else a real one -- optionally with a third item ``"uniform"`` or
+  ``"log-uniform"``;
+* a list of choices (a categorical dimension). Choices may be any Python
+  object, hashable or not (strings, ``None``, classes, estimators, ...).
+
+A list of such dicts describes several subspaces searched side by side.
+
+Internally every dimension is parsed into a :class:`_Dimension`. Categorical
+choices are always represented by their *index*, so the surrogate models of
+scikit-optimize, the genetic engine and the evaluation cache only ever see
+integers and floats; the objects themselves are put back when a candidate's
+parameters are built.
+"""
+
+import math
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+from skopt.space import Categorical, Dimension, Integer, Real
+
+__all__ = ["default_lstm_space"]
+
+_PRIORS = ("uniform", "log-uniform")
+
+
+class _Dimension:
+    """A parsed search dimension.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name, as accepted by the estimator's ``set_params``.
+    kind : {"int", "real", "cat"}
+        Type of the dimension.
+    low, high : int or float, default=None
+        Inclusive bounds of a numeric dimension.
+    log : bool, default=False
+        Whether a numeric dimension is sampled on a log scale.
+    base : float, default=10
+        Logarithm base, only passed on to scikit-optimize.
+    choices : tuple, default=()
+        Choices of a categorical dimension (any objects).
+    probs : tuple of float or None, default=None
+        Prior probabilities of the choices; ``None`` means uniform.
+    """
+
+    __slots__ = ("name", "kind", "low", "high", "log", "base", "choices", "probs")
+
+    def __init__(
+        self, name, kind, low=None, high=None, log=False, base=10, choices=(), probs=None
+    ):
+        self.name = name
+        self.kind = kind
+        self.low = low
+        self.high = high
+        self.log = log
+        self.base = base
+        self.choices = tuple(choices)
+        self.probs = None if probs is None else tuple(float(p) for p in probs)
+
+    def __repr__(self):
+        if self.kind == "cat":
+            return f"_Dimension({self.name!r}, cat, n_choices={len(self.choices)})"
+        prior = "log-uniform" if self.log else "uniform"
+        return f"_Dimension({self.name!r}, {self.kind}, {self.low}, {self.high}, {prior})"
+
+    def __getstate__(self):
+        return {slot: getattr(self, slot) for slot in self.__slots__}
+
+    def __setstate__(self, state):
+        for slot, value in state.items():
+            setattr(self, slot, value)
+
+    def to_skopt(self):
+        """A fresh scikit-optimize dimension; categories become their indices."""
+        prior = "log-uniform" if self.log else "uniform"
+        if self.kind == "int":
+            return Integer(self.low, self.high, prior=prior, base=self.base, name=self.name)
+        if self.kind == "real":
+            return Real(self.low, self.high, prior=prior, base=self.base, name=self.name)
+        probs = None if self.probs is None else list(self.probs)
+        return Categorical(list(range(len(self.choices))), prior=probs, name=self.name)
+
+    def canonical(self, value):
+        """Plain Python value used in cache keys (index for categoricals)."""
+        if self.kind == "real":
+            return float(value)
+        return int(value)
+
+    def decode(self, canonical_value):
+        """Parameter value for a canonical value."""
+        if self.kind == "cat":
+            return self.choices[canonical_value]
+        return canonical_value
+
+    def describe(self, canonical_value):
+        """Stable text for a canonical value (used to derive per-candidate seeds).
+
+        Categorical values are described by their index, never by ``repr`` of
+        the object, which may contain a memory address.
+        """
+        if self.kind == "cat":
+            return f"#{canonical_value}"
+        return repr(canonical_value)
+
+
+class _Subspace:
+    """A parsed search space (one dict), its dimensions sorted by name."""
+
+    __slots__ = ("dimensions", "names")
+
+    def __init__(self, dimensions):
+        self.dimensions = tuple(sorted(dimensions, key=lambda d: d.name))
+        self.names = tuple(d.name for d in self.dimensions)
+
+    def __getstate__(self):
+        return {"dimensions": self.dimensions, "names": self.names}
+
+    def __setstate__(self, state):
+        self.dimensions = state["dimensions"]
+        self.names = state["names"]
+
+    def __len__(self):
+        return len(self.dimensions)
+
+    def to_skopt(self):
+        """List of fresh scikit-optimize dimensions, in name order."""
+        return [d.to_skopt() for d in self.dimensions]
+
+    def canonical(self, values):
+        """Tuple of canonical values from values in name order."""
+        return tuple(d.canonical(v) for d, v in zip(self.dimensions, values))
+
+    def params(self, canonical_values):
+        """Parameter dict for a tuple of canonical values."""
+        return {
+            d.name: d.decode(v) for d, v in zip(self.dimensions, canonical_values)
+        }
+
+    def describe(self, canonical_values):
+        """Stable text for a configuration of this subspace."""
+        return ",".join(
+            f"{d.name}={d.describe(v)}"
+            for d, v in zip(self.dimensions, canonical_values)
+        )
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _prior_of(name, prior):
+    if prior is None:
+        return False
+    if prior not in _PRIORS:
+        raise ValueError(
+            f"Invalid prior {prior!r} for search dimension {name!r}; "
+            f"expected one of {_PRIORS}."
+        )
+    return prior == "log-uniform"
+
+
+def _check_bounds(name, low, high, log):
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(
+            f"The bounds of search dimension {name!r} must be finite, got "
+            f"({low}, {high})."
+        )
+    if not low < high:
+        raise ValueError(
+            f"The lower bound of search dimension {name!r} must be smaller than "
+            f"its upper bound, got ({low}, {high}). Use a list with one "
+            "element to fix a parameter."
+        )
+    if log and low <= 0:
+        raise ValueError(
+            f"A log-uniform search dimension needs positive bounds; {name!r} "
+            f"has ({low}, {high})."
+        )
+
+
+def _numeric(name, kind, low, high, log, base=10):
+    if kind == "int":
+        low, high = int(low), int(high)
+    else:
+        low, high = float(low), float(high)
+    _check_bounds(name, low, high, log)
+    return _Dimension(name, kind, low=low, high=high, log=log, base=base)
+
+
+def _parse_dimension(name, spec):
+    """Parse one search-space entry into a :class:`_Dimension`."""
+    if isinstance(spec, Integer):
+        return _numeric(name, "int", spec.low, spec.high,
+                        _prior_of(name, spec.prior), spec.base)
+    if isinstance(spec, Real):
+        return _numeric(name, "real", spec.low, spec.high,
+                        _prior_of(name, spec.prior), spec.base)
+    if isinstance(spec, Categorical):
+        return _categorical(name, list(spec.categories), spec.prior)
+    if isinstance(spec, Dimension):
+        raise ValueError(
+            f"Unsupported scikit-optimize dimension {type(spec).__name__} for "
+            f"{name!r}; use Integer, Real or Categorical."
+        )
+    if isinstance(spec, tuple):
+        if len(spec) not in (2, 3):
+            raise ValueError(
+                f"A tuple search dimension must be (low, high) or "
+                f"(low, high, prior); {name!r} has {len(spec)} items. Use a "
+                "list for a set of choices."
+            )
+        low, high = spec[0], spec[1]
+        if not (_is_number(low) and _is_number(high)):
+            raise ValueError(
+                f"The bounds of tuple search dimension {name!r} must be numbers, "
+                f"got {spec!r}. Use a list for a set of choices."
+            )
+        log = _prior_of(name, spec[2]) if len(spec) == 3 else False
+        both_int = isinstance(low, numbers.Integral) and isinstance(high, numbers.Integral)
+        return _numeric(name, "int" if both_int else "real", low, high, log)
+    if isinstance(spec, np.ndarray) and spec.ndim == 1:
+        spec = spec.tolist()
+    if isinstance(spec, list):
+        return _categorical(name, spec, None)
+    raise ValueError(
+        f"Invalid search dimension for {name!r}: expected a scikit-optimize "
+        "Integer/Real/Categorical, a (low, high) tuple or a list of choices; "
+        f"got {type(spec).__name__} {spec!r}."
+    )
+
+
+def _categorical(name, choices, prior):
+    if len(choices) == 0:
+        raise ValueError(f"The list of choices for {name!r} is empty.")
+    if prior is not None:
+        prior = [float(p) for p in prior]
+        if len(prior) != len(choices) or min(prior) < 0 or not math.isclose(
+            sum(prior), 1.0, rel_tol=1e-6
+        ):
+            raise ValueError(
+                f"The prior of categorical dimension {name!r} must hold one "
+                "non-negative probability per choice, summing to 1."
+            )
+    return _Dimension(name, "cat", choices=choices, probs=prior)
+
+
+def _parse_subspace(space, valid_names=None, estimator_name=None):
+    if not isinstance(space, Mapping):
+        raise ValueError(
+            "A search space must be a dict mapping parameter names to "
+            f"dimensions, got {type(space).__name__}."
+        )
+    if len(space) == 0:
+        raise ValueError("A search space must hold at least one parameter.")
+    dims = []
+    for name, spec in space.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(
+                f"Search space keys must be parameter names (non-empty str), "
+                f"got {name!r}."
+            )
+        if valid_names is not None and name.split("__", 1)[0] not in valid_names:
+            raise ValueError(
+                f"Invalid parameter {name!r} in the search space of "
+                f"{estimator_name}. Valid parameters are: {sorted(valid_names)!r}."
+            )
+        dims.append(_parse_dimension(name, spec))
+    return _Subspace(dims)
+
+
+def _parse_search_spaces(search_spaces, estimator=None):
+    """Parse ``search_spaces`` (dict or list of dicts) into subspaces.
+
+    With ``search_spaces=None`` the default LSTM space of ``estimator`` is
+    used. When an estimator is given, the first component of each parameter
+    name is checked against its parameters.
+    """
+    if search_spaces is None:
+        search_spaces = default_lstm_space(estimator)
+    if isinstance(search_spaces, Mapping):
+        spaces = [search_spaces]
+    elif isinstance(search_spaces, (list, tuple)):
+        spaces = list(search_spaces)
+        if not spaces:
+            raise ValueError("search_spaces is an empty list.")
+    else:
+        raise ValueError(
+            "search_spaces must be a dict, a list of dicts or None, got "
+            f"{type(search_spaces).__name__}."
+        )
+    valid_names = None
+    estimator_name = None
+    if estimator is not None and hasattr(estimator, "get_params"):
+        valid_names = {
+            name.split("__", 1)[0] for name in estimator.get_params(deep=True)
+        }
+        estimator_name = type(estimator).__name__
+    return [_parse_subspace(s, valid_names, estimator_name) for s in spaces]
+
+
+def _lstm_base_class():
+    try:
+        from sklstm._estimators import _BaseLSTM
+    except ImportError:  # pragma: no cover - only while the estimators are absent
+        return None
+    return _BaseLSTM
+
+
+def _find_lstm_prefix(estimator):
+    base = _lstm_base_class()
+    if base is not None and isinstance(estimator, base):
+        return ""
+    found = []
+    if base is not None and hasattr(estimator, "get_params"):
+        found = [
+            name
+            for name, value in estimator.get_params(deep=True).items()
+            if isinstance(value, base)
+        ]
+    if not found:
+        raise ValueError(
+            f"No LSTM estimator found in {type(estimator).__name__}, so there is "
+            "no default search space: search_spaces must be given."
+        )
+    if len(found) > 1:
+        raise ValueError(
+            f"Several LSTM estimators found ({', '.join(found)}); the default "
+            "search space is ambiguous: search_spaces must be given."
+        )
+    return found[0] + "__"
+
+
+def default_lstm_space(estimator=None):
+    """Default hyperparameter space of an LSTM estimator.
+
+    The space covers the parameters that matter most for a recurrent network:
+
+    ============== ============================================================
+    ``hidden_size`` ``Integer(16, 256, prior="log-uniform", base=2)``
+    ``num_layers``  ``Integer(1, 3)``
+    ``dropout``     ``Real(0.0, 0.5)``
+    ``lr``          ``Real(1e-4, 1e-1, prior="log-uniform")``
+    ``optimizer``   ``Categorical(["adam", "adamw", "rmsprop", "sgd"])``
+    ============== ============================================================
+
+    Parameters
+    ----------
+    estimator : estimator instance, default=None
+        If given, the LSTM estimator is looked up inside it (a
+        :class:`~sklearn.pipeline.Pipeline`, a nested pipeline or any
+        meta-estimator exposing it through ``get_params``) and the parameter
+        names are prefixed with its path, e.g. ``lstmclassifier__hidden_size``.
+
+    Returns
+    -------
+    space : dict
+        A new dict mapping parameter names to scikit-optimize dimensions.
+
+    Raises
+    ------
+    ValueError
+        If ``estimator`` holds no LSTM estimator, or more than one.
+
+    Examples
+    --------
+    >>> from sklstm.search import default_lstm_space
+    >>> sorted(default_lstm_space())
+    ['dropout', 'hidden_size', 'lr', 'num_layers', 'optimizer']
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from sklstm import LSTMClassifier
+    >>> pipe = make_pipeline(FunctionTransformer(), LSTMClassifier())
+    >>> sorted(default_lstm_space(pipe))[:2]
+    ['lstmclassifier__dropout', 'lstmclassifier__hidden_size']
+    """
+    space = {
+        "hidden_size": Integer(16, 256, prior="log-uniform", base=2),
+        "num_layers": Integer(1, 3),
+        "dropout": Real(0.0, 0.5),
+        "lr": Real(1e-4, 1e-1, prior="log-uniform"),
+        "optimizer": Categorical(["adam", "adamw", "rmsprop", "sgd"]),
+    }
+    if estimator is None:
+        return space
+    prefix = _find_lstm_prefix(estimator)
+    return {prefix + name: dim for name, dim in space.items()}
