@@ -1,0 +1,120 @@
+"""Fit overhead of sklstm against a minimal hand-written PyTorch loop.
+
+Both sides train the same module (sklstm's ``SequenceNet``), on the same
+data, with the same optimizer, batch size and number of epochs. Runs are
+alternated (ours, reference, ours, ...) so that machine noise hits both; the
+printed figure is the median of the per-pair time ratios.
+
+A third case compares sklstm on ragged input against equal-length input of
+the same total number of time steps.
+
+Usage::
+
+    python benchmarks/fit_overhead.py [--repeats 7]
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from sklstm import LSTMClassifier
+from sklstm._modules import SequenceNet
+
+
+def minimal_loop(X, y, *, hidden_size, epochs, batch_size, lr, seed):
+    """What a user writes by hand: module, Adam, shuffled slices, CE loss."""
+    torch.manual_seed(seed)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    lengths = torch.full((len(X),), X.shape[1], dtype=torch.int64)
+    module = SequenceNet(X.shape[2], int(y.max()) + 1, hidden_size=hidden_size)
+    opt = torch.optim.Adam(module.parameters(), lr=lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    losses = []
+    for _ in range(epochs):
+        perm = torch.randperm(len(X))
+        total = 0.0
+        module.train()
+        for i in range(0, len(X), batch_size):
+            idx = perm[i:i + batch_size]
+            opt.zero_grad()
+            loss = loss_fn(module(Xt[idx], lengths[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        losses.append(total / len(X))
+    return module, losses
+
+
+def ours(X, y, *, hidden_size, epochs, batch_size, lr, seed):
+    return LSTMClassifier(hidden_size=hidden_size, max_epochs=epochs,
+                          batch_size=batch_size, lr=lr, random_state=seed).fit(X, y)
+
+
+def timed(fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - t0
+
+
+def compare(name, a, b, repeats):
+    """Alternate a() and b(); report the median of a/b per pair."""
+    a(), b()  # warm-up (imports, oneDNN kernel selection)
+    ratios, ta, tb = [], [], []
+    for r in range(repeats):
+        if r % 2 == 0:
+            x, y_ = a(), b()
+        else:
+            y_, x = b(), a()
+        ta.append(x)
+        tb.append(y_)
+        ratios.append(x / y_)
+    print(f"{name:<58s} {statistics.median(ta):7.3f}s {statistics.median(tb):7.3f}s "
+          f"ratio {statistics.median(ratios):.3f}")
+    return statistics.median(ratios)
+
+
+def data(n, t, f, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, t, f)).astype(np.float32)
+    y = (X[:, :, 0].mean(axis=1) > 0).astype(np.int64)
+    return X, y
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
+          f"oneDNN {torch.backends.mkldnn.is_available()}")
+    print(f"{'case':<58s} {'sklstm':>8s} {'other':>8s}")
+
+    cases = [
+        ("large: N=2000 T=50 F=8 hidden 64, 5 epochs, batch 32", 2000, 50, 8, 64, 5),
+        ("tiny: N=200 T=20 F=1 hidden 16, 20 epochs, batch 32", 200, 20, 1, 16, 20),
+    ]
+    for name, n, t, f, h, e in cases:
+        X, y = data(n, t, f)
+        kw = dict(hidden_size=h, epochs=e, batch_size=32, lr=1e-3, seed=0)
+        compare(f"{name} (vs minimal loop)",
+                lambda: timed(ours, X, y, **kw),
+                lambda: timed(minimal_loop, X, y, **kw), args.repeats)
+
+    # ragged: lengths uniform in [25, 75] (mean 50) against 2000 x 50
+    rng = np.random.RandomState(1)
+    lengths = rng.randint(25, 76, size=2000)
+    lengths = np.round(lengths * (50 * 2000 / lengths.sum())).astype(int)
+    Xr = [rng.normal(size=(L, 8)).astype(np.float32) for L in lengths]
+    yr = np.array([int(x[:, 0].mean() > 0) for x in Xr])
+    X, y = data(2000, 50, 8)
+    kw = dict(hidden_size=64, epochs=5, batch_size=32, lr=1e-3, seed=0)
+    print(f"ragged total steps {sum(len(x) for x in Xr)}, equal-length total {X.shape[0] * X.shape[1]}")
+    compare("ragged (25..75 steps) vs equal length 50, sklstm both",
+            lambda: timed(ours, Xr, yr, **kw),
+            lambda: timed(ours, X, y, **kw), args.repeats)
+
+
+if __name__ == "__main__":
+    main()
