@@ -12,6 +12,7 @@ Run it with ``python examples/quickstart.py``.
 import os
 import time
 
+import numpy as np
 from sklearn.metrics import classification_report
 from sklearn.pipeline import make_pipeline
 
@@ -24,7 +25,7 @@ EPOCHS = 5 if os.environ.get("SKLSTM_EXAMPLE_FAST") else 60
 
 X_train, y_train = load_italy_power_demand(split="train")
 X_test, y_test = load_italy_power_demand(split="test")
-print(f"train {X_train.shape}, test {X_test.shape}, classes {sorted(set(y_train))}")
+print(f"train {X_train.shape}, test {X_test.shape}, classes {np.unique(y_train).tolist()}")
 
 # %%
 # Scale every series with statistics learned on the training days only, then
