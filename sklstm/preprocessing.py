@@ -9,7 +9,9 @@ The transformers accept the three layouts of the package (see
 - 3-D ``(n_samples, n_timesteps, n_features)``: equal-length multivariate
   sequences; the number of time steps may differ between fit and transform.
 - ragged: a list of ``(n_timesteps_i, n_features)`` arrays (or 1-D arrays for
-  univariate series); every sequence keeps its own length.
+  univariate series); every sequence keeps its own length. A list of 1-D
+  sequences that all have the same length is read as a 2-D array, as
+  scikit-learn does, and comes back as one.
 
 All of them learn from the data passed to ``fit`` only, so inside a
 :class:`~sklearn.pipeline.Pipeline` evaluated by ``cross_val_score`` or
@@ -96,6 +98,8 @@ def _check_sequence_input(est, X, *, reset):
     channel: a transformer fitted on it also accepts univariate 3-D or
     ragged input, and the other way round.
     """
+    if not reset:
+        check_is_fitted(est)
     batch = check_sequences(X)
     n_channels = 1 if batch.kind == "2d" else batch.n_features
     name = type(est).__name__
@@ -109,7 +113,6 @@ def _check_sequence_input(est, X, *, reset):
             if hasattr(est, "feature_names_in_"):
                 del est.feature_names_in_
         return batch
-    check_is_fitted(est)
     if batch.kind == "2d" and est._fitted_on_2d:
         validate_data(est, X, reset=False, skip_check_array=True)
     elif n_channels != est._n_channels:
