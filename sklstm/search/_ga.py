@@ -103,13 +103,23 @@ class Gene:
         return f"Gene({self.kind!r}, {self.low}, {self.high}, log={self.log})"
 
     # -- sampling and decoding -------------------------------------------
-    def sample(self, rng):
-        """A random internal value (uniform in internal coordinates)."""
+    def from_unit(self, u):
+        """Internal value at quantile ``u`` in [0, 1) of the gene's prior."""
         if self.kind == "cat":
             if self.probs is None:
-                return rng.randrange(self.n_choices)
-            return rng.choices(range(self.n_choices), weights=self.probs)[0]
-        return rng.uniform(self.lower, self.upper)
+                return min(int(u * self.n_choices), self.n_choices - 1)
+            total = sum(self.probs)
+            cumulative = 0.0
+            for index, p in enumerate(self.probs):
+                cumulative += p / total
+                if u < cumulative:
+                    return index
+            return max(i for i, p in enumerate(self.probs) if p > 0)
+        return self.clip(self.lower + u * (self.upper - self.lower))
+
+    def sample(self, rng):
+        """A random internal value drawn from the gene's prior."""
+        return self.from_unit(rng.random())
 
     def clip(self, x):
         """Bring an internal value back within the gene's bounds."""
@@ -287,6 +297,28 @@ class GeneticEngine:
         genes = self.subspaces[subspace]
         return _Individual([g.sample(self.rng) for g in genes], subspace)
 
+    def _initial_population(self):
+        """Spread individuals over subspaces, and over each gene's range.
+
+        Within a subspace every gene is sampled by Latin hypercube: the
+        ``m`` individuals get one random point in each of ``m`` equal-
+        probability strata, in random order. Every category with enough prior
+        mass therefore shows up from the first generation on.
+        """
+        n_sub = len(self.subspaces)
+        members = [list(range(i, self.population_size, n_sub)) for i in range(n_sub)]
+        population = [None] * self.population_size
+        for subspace, slots in enumerate(members):
+            m = len(slots)
+            columns = []
+            for gene in self.subspaces[subspace]:
+                strata = [(k + self.rng.random()) / m for k in range(m)]
+                self.rng.shuffle(strata)
+                columns.append([gene.from_unit(u) for u in strata])
+            for row, slot in enumerate(slots):
+                population[slot] = _Individual([col[row] for col in columns], subspace)
+        return population
+
     def key(self, ind):
         """Canonical key ``(subspace, values)`` of an individual."""
         genes = self.subspaces[ind.subspace]
@@ -404,9 +436,7 @@ class GeneticEngine:
         logbook = tools.Logbook()
         logbook.header = ["generation", "n_evaluated", "n_cached", "min", "mean",
                           "max", "std", "best"]
-        n_sub = len(self.subspaces)
-        population = [self.toolbox.individual(i % n_sub)
-                      for i in range(self.population_size)]
+        population = self._initial_population()
         best = None
         stop_reason = None
         generation = 0

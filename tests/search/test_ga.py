@@ -180,3 +180,15 @@ def test_individuals_pickle():
     back = pickle.loads(pickle.dumps(ind))
     assert list(back) == list(ind) and back.fitness.values == (0.5,)
     assert engine.key(back) == engine.key(ind)
+
+
+def test_initial_population_covers_each_gene():
+    engine = GeneticEngine([[Gene("cat", n_choices=3), Gene("int", 1, 4)],
+                            [Gene("real", 0.0, 1.0)]], population_size=8, seed=0)
+    population = engine._initial_population()
+    assert [ind.subspace for ind in population] == [0, 1] * 4
+    first = [engine.key(ind)[1] for ind in population if ind.subspace == 0]
+    assert {v[0] for v in first} == {0, 1, 2}
+    assert {v[1] for v in first} == {1, 2, 3, 4}
+    second = sorted(engine.key(ind)[1][0] for ind in population if ind.subspace == 1)
+    assert all(k / 4 <= v < (k + 1) / 4 for k, v in enumerate(second))

@@ -1,0 +1,329 @@
+"""BayesSearchCV: sequential model-based search over scikit-optimize's Optimizer."""
+
+import math
+from inspect import signature
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.utils._param_validation import Interval
+from sklearn.ensemble import GradientBoostingRegressor
+from skopt import Optimizer
+from skopt.learning import GradientBoostingQuantileRegressor
+
+from ._common import (
+    _draw_seeds,
+    _SearchMixin,
+    _SearchRun,
+    _torch_thread_share,
+)
+from ._space import _parse_search_spaces
+
+__all__ = ["BayesSearchCV"]
+
+_OPTIMIZER_KWARGS = frozenset(signature(Optimizer).parameters) - {
+    "dimensions",
+    "random_state",
+    "n_random_starts",
+}
+
+
+class _GBRTSurrogate(GradientBoostingQuantileRegressor):
+    """scikit-optimize's "GBRT" surrogate, tagged as a regressor.
+
+    scikit-optimize 0.10 checks ``is_regressor`` on its quantile gradient
+    boosting model, which lacks scikit-learn >= 1.6 tags and so fails the
+    check; this subclass only adds the tag.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        return tags
+
+
+def _surrogate(base_estimator, seed):
+    """Replace the "GBRT" string by a working equivalent model."""
+    if isinstance(base_estimator, str) and base_estimator.upper() == "GBRT":
+        return _GBRTSurrogate(
+            base_estimator=GradientBoostingRegressor(n_estimators=30, loss="quantile"),
+            random_state=seed,
+        )
+    return base_estimator
+
+
+class BayesSearchCV(_SearchMixin, BaseSearchCV):
+    """Bayesian optimisation of hyperparameters with cross-validation.
+
+    A surrogate model of the cross-validated score (a Gaussian process by
+    default) proposes the next candidates through scikit-optimize's
+    ``Optimizer`` ask/tell interface. Everything else -- ``cv_results_``,
+    ``refit``, multi-metric scoring, ``error_score``, ``n_jobs`` and any joblib
+    backend, metadata routing -- is scikit-learn's own
+    :class:`~sklearn.model_selection.GridSearchCV` machinery.
+
+    Unlike scikit-optimize's own ``BayesSearchCV``, a candidate whose fits
+    fail, or whose mean score is not finite, does not stop the search: it is
+    recorded in ``cv_results_`` with ``error_score`` and told to the surrogate
+    as the *worst finite score observed so far* (as soon as there is one).
+    A configuration proposed twice is cross-validated once: the repeat is told
+    the cached score and adds no row to ``cv_results_``.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The estimator to tune (an LSTM estimator, a Pipeline, or any
+        scikit-learn estimator).
+    search_spaces : dict, list of dict or None, default=None
+        Parameter names mapped to scikit-optimize dimensions (``Integer``,
+        ``Real``, ``Categorical``), ``(low, high)`` or ``(low, high, prior)``
+        tuples, or lists of choices (any Python objects). A list of dicts
+        describes subspaces searched side by side, sharing ``n_iter``. ``None``
+        uses :func:`default_lstm_space` of ``estimator``.
+    n_iter : int, default=50
+        Number of proposed candidates (over all subspaces). Proposals that
+        repeat an evaluated configuration count but are not refitted, so
+        ``cv_results_`` may hold fewer rows.
+    n_points : int, default=1
+        Number of candidates proposed at once (constant-liar strategy) and
+        cross-validated in parallel.
+    optimizer_kwargs : dict, default=None
+        Extra arguments of :class:`skopt.Optimizer`, e.g. ``base_estimator``
+        (``"GP"``, ``"RF"``, ``"ET"``, ``"GBRT"``), ``acq_func``,
+        ``n_initial_points``, ``initial_point_generator``, ``acq_optimizer``.
+        The random state comes from ``random_state``.
+    scoring : str, callable, list, tuple, dict or None, default=None
+        Strategy to evaluate the candidates, as in
+        :class:`~sklearn.model_selection.GridSearchCV`. With several metrics,
+        the surrogate models the ``refit`` metric when ``refit`` names one,
+        otherwise the first metric.
+    n_jobs : int, default=None
+        Number of jobs to run in parallel (fits of one batch of candidates).
+    refit : bool, str or callable, default=True
+        Refit the best candidate on the whole data set, as in
+        :class:`~sklearn.model_selection.GridSearchCV`.
+    cv : int, cross-validation generator or iterable, default=None
+        Cross-validation splitting strategy (5-fold by default).
+    verbose : int, default=0
+        Progress output: ``>= 1`` prints one line per batch (candidates done
+        out of ``n_iter``, fits, best score so far); ``>= 2`` adds the best
+        parameters.
+    pre_dispatch : int or str, default="2*n_jobs"
+        Number of jobs dispatched during parallel execution.
+    random_state : int, RandomState instance or None, default=None
+        Makes the search reproducible: seeds the optimisers and, for each
+        candidate, the ``random_state`` parameters of the estimator (and of its
+        nested estimators) that are ``None`` and not searched over, with a
+        stable hash of the candidate's configuration. ``None`` draws fresh
+        entropy; the global random, numpy and torch states are never used.
+    error_score : "raise" or float, default=np.nan
+        Score recorded for a fit that fails.
+    return_train_score : bool, default=False
+        Whether ``cv_results_`` includes training scores.
+    n_iter_no_change : int, default=None
+        Stop after this many batches without improvement of the best score.
+    max_time : float, default=None
+        Stop once this many seconds have passed (checked between batches).
+    callbacks : callable or list of callables, default=None
+        Called after each batch as ``callback(search, record)`` where
+        ``record`` is a dict with ``iteration``, ``n_candidates``, ``n_fits``,
+        ``best_score``, ``best_params``, ``elapsed`` and ``cv_results`` (the
+        results so far). A callback returning True stops the search.
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        As in :class:`~sklearn.model_selection.GridSearchCV`, plus an
+        ``iteration`` column (the batch of each candidate). Per-candidate seeds
+        appear as ``param_..._random_state`` columns.
+    best_estimator_ : estimator
+        The best candidate refitted on the whole data (if ``refit``).
+    best_score_ : float
+        Mean cross-validated score of the best candidate.
+    best_params_ : dict
+        Parameters of the best candidate.
+    best_index_ : int
+        Row of the best candidate in ``cv_results_``.
+    scorer_ : function or dict
+        Scorer(s) used.
+    n_splits_ : int
+        Number of cross-validation splits.
+    refit_time_ : float
+        Seconds spent refitting the best candidate.
+    multimetric_ : bool
+        Whether several metrics were used.
+    optimizers_ : list of skopt.Optimizer
+        The optimiser of each subspace, with every observation told to it.
+    n_fits_ : int
+        Number of cross-validation fits run (the refit excluded).
+    stop_reason_ : str
+        ``"n_iter"``, ``"no_improvement"``, ``"max_time"`` or ``"callback"``.
+
+    See Also
+    --------
+    GeneticSearchCV : evolutionary search sharing the same search spaces.
+    default_lstm_space : the space used when ``search_spaces=None``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from sklstm.search import BayesSearchCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = BayesSearchCV(
+    ...     SVC(),
+    ...     {"C": (1e-2, 1e2, "log-uniform"), "kernel": ["linear", "rbf"]},
+    ...     n_iter=6, cv=3, random_state=0,
+    ...     optimizer_kwargs={"n_initial_points": 3},
+    ... )
+    >>> search.fit(X, y).best_score_ > 0.9
+    True
+    >>> len(search.cv_results_["params"]) <= 6
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSearchCV._parameter_constraints,
+        "search_spaces": [dict, list, tuple, None],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_points": [Interval(Integral, 1, None, closed="left")],
+        "optimizer_kwargs": [dict, None],
+        "random_state": ["random_state"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "max_time": [Interval(Real, 0, None, closed="neither"), None],
+        "callbacks": [callable, list, tuple, None],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        search_spaces=None,
+        *,
+        n_iter=50,
+        n_points=1,
+        optimizer_kwargs=None,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        n_iter_no_change=None,
+        max_time=None,
+        callbacks=None,
+    ):
+        super().__init__(
+            estimator=estimator,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+        self.search_spaces = search_spaces
+        self.n_iter = n_iter
+        self.n_points = n_points
+        self.optimizer_kwargs = optimizer_kwargs
+        self.random_state = random_state
+        self.n_iter_no_change = n_iter_no_change
+        self.max_time = max_time
+        self.callbacks = callbacks
+
+    def _checked_optimizer_kwargs(self):
+        kwargs = dict(self.optimizer_kwargs or {})
+        if "random_state" in kwargs:
+            raise ValueError(
+                "optimizer_kwargs must not hold random_state; use the "
+                "random_state parameter of BayesSearchCV."
+            )
+        unknown = set(kwargs) - _OPTIMIZER_KWARGS
+        if unknown:
+            raise ValueError(
+                f"Unknown optimizer_kwargs {sorted(unknown)}; valid keys are "
+                f"{sorted(_OPTIMIZER_KWARGS)}."
+            )
+        return kwargs
+
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
+        """Ask the optimisers for candidates, evaluate them, tell the scores."""
+        subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
+        kwargs = self._checked_optimizer_kwargs()
+        seeds = _draw_seeds(self.random_state, 1 + len(subspaces))
+        optimizers = []
+        for sub, seed in zip(subspaces, seeds[1:]):
+            opt_kwargs = dict(kwargs)
+            if "base_estimator" in opt_kwargs:
+                opt_kwargs["base_estimator"] = _surrogate(opt_kwargs["base_estimator"], seed)
+            optimizers.append(Optimizer(sub.to_skopt(), random_state=seed, **opt_kwargs))
+        # n_iter shared as evenly as possible between the subspaces
+        budgets = [
+            self.n_iter // len(subspaces) + (i < self.n_iter % len(subspaces))
+            for i in range(len(subspaces))
+        ]
+        run = _SearchRun(self, evaluate_candidates, subspaces, seeds[0],
+                         total=self.n_iter, callback_ctx=callback_ctx)
+        stop = self._stopping_rules(self.n_iter_no_change)
+        pending = [[] for _ in subspaces]
+        self._search_run = run
+        reason = "n_iter"
+        try:
+            with _torch_thread_share(self.n_jobs):
+                iteration = 0
+                while reason == "n_iter" and any(b > 0 for b in budgets):
+                    for i, opt in enumerate(optimizers):
+                        if budgets[i] <= 0:
+                            continue
+                        n = min(self.n_points, budgets[i])
+                        budgets[i] -= n
+                        if n > 1 and opt.Xi:
+                            points = opt.ask(n_points=n)
+                        else:  # random phase: fresh draws, no ask cache
+                            points = [opt.ask() for _ in range(n)]
+                        keys = [(i, subspaces[i].canonical(p)) for p in points]
+                        scores, _ = run.evaluate(keys, {"iteration": iteration})
+                        pending[i].extend(zip(points, scores))
+                        self._tell(optimizers, pending, run)
+                        record = {
+                            "iteration": iteration,
+                            "n_candidates": run.n_rows,
+                            "n_fits": run.n_fits,
+                            "best_score": run.best_score,
+                            "elapsed": run.elapsed(),
+                        }
+                        iteration += 1
+                        stopped = stop(run, record)
+                        if stopped:
+                            reason = stopped
+                            break
+                run.finish()
+        finally:
+            del self._search_run
+        self.optimizers_ = optimizers
+        self.n_fits_ = run.n_fits
+        self.stop_reason_ = reason
+
+    @staticmethod
+    def _tell(optimizers, pending, run):
+        """Tell every optimiser its pending observations (scores negated).
+
+        A failed or non-finite candidate is told the worst finite score
+        observed so far; until a finite score exists, it waits.
+        """
+        finite = [s for s in run.cache.values() if math.isfinite(s)]
+        if not finite:
+            return
+        penalty = min(finite)
+        for opt, items in zip(optimizers, pending):
+            if not items:
+                continue
+            xs = [x for x, _ in items]
+            ys = [-(s if s is not None and math.isfinite(s) else penalty)
+                  for _, s in items]
+            opt.tell(xs, ys)
+            items.clear()

@@ -1,0 +1,494 @@
+"""Machinery shared by BayesSearchCV and GeneticSearchCV.
+
+Both searchers are :class:`~sklearn.model_selection._search.BaseSearchCV`
+subclasses that only implement ``_run_search``. What they share lives here:
+
+* :class:`_SearchRun` -- the state of one ``fit``: an evaluation cache keyed
+  on the canonical configuration (reset on every fit), per-candidate seeds,
+  progress output, and the bookkeeping that lets a batch in which every fit
+  failed be recorded instead of aborting the search;
+* :class:`_SearchMixin` -- a thin extension of ``_format_results`` that puts
+  such failed batches into ``cv_results_``, and the stopping rules;
+* helpers for seeds and for the torch thread count under a threading backend.
+
+Why failed batches need care: scikit-learn's ``evaluate_candidates`` raises
+``ValueError("All the N fits failed ...")`` as soon as *every* fit of one call
+fails, before recording anything. A sequential search that evaluates one
+candidate (or one small generation) at a time would then stop at the first
+bad candidate. We catch that error, remember the batch, and splice its
+candidates -- scored with ``error_score`` -- into the results the next time
+scikit-learn formats them (or once more at the end of the search).
+"""
+
+import math
+import random
+import sys
+import time
+import warnings
+import zlib
+from contextlib import contextmanager
+
+import joblib
+import numpy as np
+from sklearn.exceptions import FitFailedWarning
+from sklearn.utils import check_random_state
+
+_SEED_MAX = 2**31 - 1
+
+
+# --------------------------------------------------------------------- seeds
+def _draw_seeds(random_state, n):
+    """``n`` integer seeds derived from ``random_state``.
+
+    ``None`` draws fresh entropy from the operating system instead of the
+    global numpy generator, which stays untouched.
+    """
+    if random_state is None:
+        sysrand = random.SystemRandom()
+        return [sysrand.randrange(_SEED_MAX) for _ in range(n)]
+    rng = check_random_state(random_state)
+    return [int(s) for s in rng.randint(0, _SEED_MAX, size=n)]
+
+
+def _candidate_seed(base_seed, text):
+    """Seed of a candidate: a stable hash of its configuration and the search seed."""
+    return zlib.crc32(f"{base_seed}|{text}".encode()) & _SEED_MAX
+
+
+def _seed_param_names(estimator, subspace_names):
+    """Names of ``random_state`` parameters to give a per-candidate seed.
+
+    Those of the estimator and of its nested estimators that are left at
+    ``None``, are not searched over, and do not belong to a step that the
+    search space replaces.
+    """
+    if not hasattr(estimator, "get_params"):
+        return []
+    searched = set(subspace_names)
+    names = []
+    for name, value in estimator.get_params(deep=True).items():
+        if value is not None:
+            continue
+        if not (name == "random_state" or name.endswith("__random_state")):
+            continue
+        parts = name.split("__")
+        prefixes = {"__".join(parts[:i]) for i in range(1, len(parts) + 1)}
+        if prefixes & searched:
+            continue
+        names.append(name)
+    return sorted(names)
+
+
+# ------------------------------------------------------------- torch threads
+@contextmanager
+def _torch_thread_share(n_jobs):
+    """Share torch's intra-op threads between threading-backend workers.
+
+    Process-based joblib backends (loky, the default) already start their
+    workers with one thread budget each (``OMP_NUM_THREADS`` and torch's
+    thread count equal ``cpu_count // n_jobs``). Threads of a threading
+    backend share one torch thread pool, so ``n_jobs`` concurrent fits would
+    each use all of it. Under a threading backend with more than one job
+    the pool is shrunk to ``max(1, threads // n_jobs)`` for the duration of
+    the search, then restored.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    try:
+        backend, _ = joblib.parallel.get_active_backend()
+        n_workers = joblib.effective_n_jobs(n_jobs)
+    except Exception:  # pragma: no cover - defensive, joblib internals
+        yield
+        return
+    if n_workers <= 1 or not getattr(backend, "uses_threads", False):
+        yield
+        return
+    before = torch.get_num_threads()
+    share = max(1, before // n_workers)
+    if share == before:
+        yield
+        return
+    torch.set_num_threads(share)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _is_all_failed_error(exc):
+    text = str(exc)
+    return "All the" in text and "fits failed" in text
+
+
+def _check_callbacks(callbacks):
+    if callbacks is None:
+        return []
+    if callable(callbacks):
+        return [callbacks]
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not callable(cb):
+            raise ValueError(f"callbacks must be callables, got {cb!r}.")
+    return callbacks
+
+
+class _FailedBatch:
+    __slots__ = ("n_before", "params", "extra", "message")
+
+    def __init__(self, n_before, params, extra, message):
+        self.n_before = n_before
+        self.params = params
+        self.extra = extra
+        self.message = message
+
+
+# ----------------------------------------------------------------- one fit
+class _SearchRun:
+    """State of one ``fit`` of a search; dropped when the search ends.
+
+    Parameters
+    ----------
+    search : BaseSearchCV
+        The search being fitted.
+    evaluate_candidates : callable
+        scikit-learn's evaluation closure.
+    subspaces : list of _Subspace
+        Parsed search space.
+    base_seed : int
+        Seed mixed into every candidate's seed.
+    total : int
+        Upper bound on the number of candidates, for progress output.
+    callback_ctx : CallbackContext or None
+        scikit-learn callback context (scikit-learn >= 1.9), if any.
+    """
+
+    def __init__(self, search, evaluate_candidates, subspaces, base_seed, total,
+                 callback_ctx=None):
+        self.search = search
+        self.evaluate_candidates = evaluate_candidates
+        self.subspaces = subspaces
+        self.base_seed = base_seed
+        self.total = total
+        self.seed_names = [
+            _seed_param_names(search.estimator, sub.names) for sub in subspaces
+        ]
+        self.cache = {}  # canonical key -> mean score (NaN when failed)
+        self.rows = {}  # canonical key -> row in cv_results_
+        self.n_rows = 0
+        self.n_fits = 0
+        self.n_cached = 0
+        self.best_score = -math.inf
+        self.best_key = None
+        self.start = time.monotonic()
+        # bookkeeping for batches in which every fit failed
+        self.failed_batches = []
+        self.n_recorded = 0  # candidates recorded by scikit-learn itself
+        self.last_format_args = None
+        self.last_results = None
+        self.n_failed_formatted = 0
+        self.row_failed = np.zeros(0, dtype=bool)
+        self.callback_ctx = None
+        if callback_ctx is not None:
+            self.callback_ctx = callback_ctx.subcontext(
+                task_name="search", max_subtasks=None
+            ).call_on_fit_task_begin(estimator=search)
+
+    def elapsed(self):
+        """Seconds since the search started."""
+        return time.monotonic() - self.start
+
+    # -- candidates ------------------------------------------------------
+    def params_of(self, key):
+        """Parameter dict (with per-candidate seeds) of a canonical key."""
+        index, values = key
+        sub = self.subspaces[index]
+        params = sub.params(values)
+        names = self.seed_names[index]
+        if names:
+            seed = _candidate_seed(self.base_seed, f"{index}|{sub.describe(values)}")
+            for name in names:
+                params[name] = seed
+        return params
+
+    def evaluate(self, keys, extra=None, max_new=None):
+        """Scores of canonical configurations, cross-validating only new ones.
+
+        Parameters
+        ----------
+        keys : list of tuple
+            Canonical keys ``(subspace, values)``.
+        extra : dict, default=None
+            Extra ``cv_results_`` columns (one scalar each) for the new rows.
+        max_new : int, default=None
+            Evaluate at most this many new configurations; the others get
+            ``None``.
+
+        Returns
+        -------
+        scores : list of float or None
+            Mean test score of the optimised metric; NaN for a failed or
+            non-finite candidate.
+        n_new : int
+            Number of configurations cross-validated in this call.
+        """
+        extra = dict(extra or {})
+        new = []
+        seen = set()
+        for key in keys:
+            if key in self.cache or key in seen:
+                continue
+            if max_new is not None and len(new) >= max_new:
+                continue
+            seen.add(key)
+            new.append(key)
+        if new:
+            scores = self._cross_validate(new, extra)
+            for key, score in zip(new, scores):
+                self.cache[key] = score
+                self.rows[key] = self.n_rows
+                self.n_rows += 1
+                if math.isfinite(score) and score > self.best_score:
+                    self.best_score, self.best_key = score, key
+        self.n_cached += sum(1 for key in keys if key in self.cache) - len(new)
+        self._report(len(new))
+        return [self.cache.get(key) for key in keys], len(new)
+
+    def _cross_validate(self, keys, extra):
+        search = self.search
+        params = [self.params_of(key) for key in keys]
+        more = {name: [value] * len(params) for name, value in extra.items()}
+        kwargs = {}
+        sub_ctx = None
+        if self.callback_ctx is not None:
+            sub_ctx = self.callback_ctx.subcontext(
+                task_name="search-iteration",
+                max_subtasks=len(params) * search.n_splits_,
+                sequential_subtasks=False,
+            ).call_on_fit_task_begin(estimator=search)
+            kwargs["callback_ctx"] = sub_ctx
+        n_before = self.n_recorded
+        try:
+            results = self.evaluate_candidates(params, more_results=more, **kwargs)
+        except ValueError as exc:
+            if not _is_all_failed_error(exc):
+                raise
+            warnings.warn(
+                f"All fits of {len(params)} candidate(s) failed; they are recorded "
+                f"with error_score={search.error_score!r} and the search goes "
+                f"on.{exc}",
+                FitFailedWarning,
+            )
+            self.failed_batches.append(_FailedBatch(n_before, params, extra, str(exc)))
+            self.n_fits += len(params) * search.n_splits_
+            return [math.nan] * len(params)
+        finally:
+            if sub_ctx is not None:
+                sub_ctx.call_on_fit_task_end(estimator=search)
+        self.n_fits += len(params) * search.n_splits_
+        metric = search._objective_name(results)
+        means = np.asarray(results[f"mean_test_{metric}"], dtype=float)[-len(params):]
+        failed = self.row_failed[-len(params):]
+        return [
+            math.nan if (bad or not math.isfinite(m)) else float(m)
+            for m, bad in zip(means, failed)
+        ]
+
+    # -- results bookkeeping (called from _format_results) -----------------
+    def splice(self, candidate_params, n_splits, out, more_results):
+        """Insert the failed batches into scikit-learn's accumulated lists."""
+        self.n_recorded = len(candidate_params)
+        self.last_format_args = (candidate_params, n_splits, out, more_results)
+        self.n_failed_formatted = len(self.failed_batches)
+        more_results = more_results or {}
+        if not self.failed_batches:
+            self.row_failed = np.array(
+                [_any_failed(out, i, n_splits) for i in range(len(candidate_params))],
+                dtype=bool,
+            )
+            return candidate_params, out, more_results
+        template = _template_entry(out)
+        new_params, new_out, new_failed = [], [], []
+        new_more = {name: [] for name in more_results}
+        prev = 0
+        for batch in self.failed_batches + [None]:
+            stop = len(candidate_params) if batch is None else batch.n_before
+            new_params.extend(candidate_params[prev:stop])
+            new_out.extend(out[prev * n_splits:stop * n_splits])
+            new_failed.extend(_any_failed(out, i, n_splits) for i in range(prev, stop))
+            for name, values in more_results.items():
+                new_more[name].extend(values[prev:stop])
+            prev = stop
+            if batch is None:
+                break
+            n = len(batch.params)
+            new_params.extend(batch.params)
+            new_out.extend(
+                _failed_entry(template, self.search.error_score, batch.message)
+                for _ in range(n * n_splits)
+            )
+            new_failed.extend([True] * n)
+            for name in new_more:
+                new_more[name].extend([batch.extra.get(name)] * n)
+        self.row_failed = np.array(new_failed, dtype=bool)
+        return new_params, new_out, new_more
+
+    def finish(self):
+        """Record trailing failed batches; raise if no fit ever succeeded."""
+        if self.callback_ctx is not None:
+            self.callback_ctx.call_on_fit_task_end(estimator=self.search)
+        if self.last_results is None:
+            if self.failed_batches:
+                n_fits = sum(len(b.params) for b in self.failed_batches) * (
+                    self.search.n_splits_
+                )
+                raise ValueError(
+                    f"\nAll the {n_fits} fits failed.\nIt is very likely that your "
+                    "model is misconfigured.\nYou can try to debug the error by "
+                    "setting error_score='raise'.\n\nThe last failure was:"
+                    f"{self.failed_batches[-1].message}"
+                )
+            return
+        if len(self.failed_batches) > self.n_failed_formatted:
+            # scikit-learn keeps using the dict object it got last; update it
+            # in place so that best_index_ and cv_results_ see every row.
+            target = self.last_results
+            fresh = self.search._format_results(*self.last_format_args)
+            target.clear()
+            target.update(fresh)
+            self.last_results = target
+
+    # -- progress ----------------------------------------------------------
+    def _report(self, n_new):
+        verbose = self.search.verbose
+        if not verbose or verbose <= 0:
+            return
+        name = type(self.search).__name__
+        best = "n/a" if self.best_key is None else f"{self.best_score:.4g}"
+        line = (
+            f"[{name}] {self.n_rows}/{self.total} candidates "
+            f"({n_new} new, {self.n_cached} cached so far), {self.n_fits} fits, "
+            f"best score {best}, {time.monotonic() - self.start:.1f}s"
+        )
+        if verbose >= 2 and self.best_key is not None:
+            line += f", best params {self.params_of(self.best_key)}"
+        print(line, flush=True)
+
+    def hall_of_fame(self, size):
+        """The ``size`` best configurations, best first."""
+        ranked = sorted(
+            (key for key, score in self.cache.items() if math.isfinite(score)),
+            key=lambda key: (-self.cache[key], self.rows[key]),
+        )
+        return [
+            {"params": self.params_of(key), "score": self.cache[key],
+             "index": self.rows[key]}
+            for key in ranked[:size]
+        ]
+
+
+def _any_failed(out, candidate, n_splits):
+    entries = out[candidate * n_splits:(candidate + 1) * n_splits]
+    return any(entry.get("fit_error") is not None for entry in entries)
+
+
+def _template_entry(out):
+    for entry in out:
+        if entry.get("fit_error") is None:
+            return entry
+    return out[0]
+
+
+def _failed_entry(template, error_score, message):
+    entry = dict(template)
+    scores = template.get("test_scores")
+    if isinstance(scores, dict):
+        value = {name: error_score for name in scores}
+    else:
+        value = error_score
+    entry["test_scores"] = value if not isinstance(value, dict) else dict(value)
+    if "train_scores" in template:
+        entry["train_scores"] = value if not isinstance(value, dict) else dict(value)
+    # the duration of a failed fit is unknown here
+    entry["fit_time"] = math.nan
+    entry["score_time"] = math.nan
+    entry["fit_error"] = message
+    return entry
+
+
+# --------------------------------------------------------------- the mixin
+class _SearchMixin:
+    """Shared behaviour of the sklstm searchers (left of BaseSearchCV)."""
+
+    def __getstate__(self):
+        # joblib sends the search to its workers while it runs; the state of
+        # the running search stays behind. (The parent's __getstate__ may
+        # return the instance's own __dict__, hence the copy.)
+        state = dict(super().__getstate__())
+        state.pop("_search_run", None)
+        return state
+
+    def _format_results(self, candidate_params, n_splits, out, more_results=None):
+        run = getattr(self, "_search_run", None)
+        if run is None:
+            return super()._format_results(candidate_params, n_splits, out, more_results)
+        candidate_params, out, more_results = run.splice(
+            candidate_params, n_splits, out, more_results
+        )
+        results = super()._format_results(candidate_params, n_splits, out, more_results)
+        run.last_results = results
+        return results
+
+    def _objective_name(self, results):
+        """Name of the metric the search maximises.
+
+        The refit metric when ``refit`` names one; otherwise ``"score"`` for a
+        single metric, or the first metric of a multi-metric ``scoring``.
+        """
+        if isinstance(self.refit, str) and f"mean_test_{self.refit}" in results:
+            return self.refit
+        if "mean_test_score" in results:
+            return "score"
+        for key in results:
+            if key.startswith("mean_test_"):
+                return key[len("mean_test_"):]
+        raise ValueError("No test score found in the search results.")  # pragma: no cover
+
+    def _stopping_rules(self, n_no_change):
+        return _StoppingRules(self, self.max_time, n_no_change,
+                              _check_callbacks(self.callbacks))
+
+
+class _StoppingRules:
+    """Time budget, patience and user callbacks, checked between batches."""
+
+    def __init__(self, search, max_time, n_no_change, callbacks):
+        self.search = search
+        self.max_time = max_time
+        self.n_no_change = n_no_change
+        self.callbacks = callbacks
+        self.best = -math.inf
+        self.stale = 0
+
+    def __call__(self, run, record):
+        """Return a stop reason, or None to go on."""
+        if run.best_key is not None and run.best_score > self.best:
+            self.best = run.best_score
+            self.stale = 0
+        else:
+            self.stale += 1
+        reason = None
+        if self.n_no_change is not None and self.stale >= self.n_no_change:
+            reason = "no_improvement"
+        elif self.max_time is not None and time.monotonic() - run.start >= self.max_time:
+            reason = "max_time"
+        if self.callbacks:
+            info = dict(record)
+            info["best_params"] = None if run.best_key is None else run.params_of(run.best_key)
+            info["cv_results"] = run.last_results
+            for callback in self.callbacks:
+                if callback(self.search, info) and reason is None:
+                    reason = "callback"
+        return reason
+
