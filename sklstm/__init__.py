@@ -1,5 +1,6 @@
 """sklstm: scikit-learn compatible recurrent networks for sequence data."""
 
+from . import datasets, preprocessing  # noqa: F401
 from ._estimators import LSTMClassifier, LSTMRegressor
 
 __version__ = "0.1.0.dev0"
