@@ -30,7 +30,7 @@ from skorch.helper import predefined_split
 
 from ._data import check_sequences, sequence_kind
 from ._modules import SequenceNet
-from ._training import BatchIterator, DivergenceGuard, SequenceDataset
+from ._training import BatchIterator, DivergenceGuard, EpochProgress, SequenceDataset
 
 __all__ = ["LSTMClassifier", "LSTMRegressor"]
 
@@ -118,7 +118,9 @@ _SHARED_DOC = """
     device : str, default="auto"
         Torch device; ``"auto"`` picks ``"cuda"`` when available.
     verbose : int, default=0
-        Print a per-epoch table when > 0.
+        0 is silent; 1 shows a progress bar over epochs with the latest
+        losses (one plain line per epoch where output is not a terminal or
+        notebook, e.g. CI logs); 2 prints skorch's per-epoch table.
     warm_start : bool, default=False
         When True, ``fit`` continues training the existing network for
         ``max_epochs`` more epochs instead of starting again.
@@ -262,6 +264,8 @@ class _BaseLSTM(BaseEstimator):
 
     def _callbacks(self):
         callbacks = []
+        if self.verbose == 1:
+            callbacks.append(("progress", EpochProgress(total=self.max_epochs)))
         if self.clip_grad_norm is not None:
             callbacks.append(
                 ("clip", GradientNormClipping(gradient_clip_value=self.clip_grad_norm))
@@ -283,7 +287,7 @@ class _BaseLSTM(BaseEstimator):
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change,
                 threshold=self.tol, threshold_mode="abs", load_best=True,
-                sink=print if self.verbose else (lambda *a, **k: None),
+                sink=print if self.verbose >= 2 else (lambda *a, **k: None),
             )))
         callbacks.append(("divergence_guard", DivergenceGuard(lr=self.lr)))
         return callbacks
@@ -302,7 +306,7 @@ class _BaseLSTM(BaseEstimator):
             train_split = predefined_split(valid_ds)
         kwargs = {f"optimizer__{k}": v for k, v in opt_kwargs.items()}
         kwargs.update({f"criterion__{k}": v for k, v in criterion_kwargs.items()})
-        if self.verbose == 0:
+        if self.verbose < 2:
             kwargs["callbacks__print_log"] = None
         n_tokens = getattr(self, "n_tokens_", None) if self.embedding_dim else None
         net = self._net_class(
@@ -330,7 +334,7 @@ class _BaseLSTM(BaseEstimator):
             iterator_valid=BatchIterator,
             callbacks=self._callbacks(),
             device=_resolve_device(self.device),
-            verbose=self.verbose,
+            verbose=int(self.verbose >= 2),
             **self._net_kwargs(),
             **kwargs,
         )

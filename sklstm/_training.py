@@ -123,3 +123,61 @@ class DivergenceGuard(Callback):
         for p in net.module_.parameters():
             if not torch.isfinite(p).all():
                 self._fail(net, "the network weights became NaN or inf")
+
+
+def _interactive(stream):
+    """True in a terminal or a notebook; False in logs and pipes."""
+    try:
+        if stream.isatty():
+            return True
+    except (AttributeError, ValueError):
+        return False
+    try:  # Jupyter / IPython kernels
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        return shell is not None and "Kernel" in type(shell).__name__
+    except Exception:  # pragma: no cover - IPython absent or broken
+        return False
+
+
+class EpochProgress(Callback):
+    """A tqdm bar over epochs with the latest losses in its postfix.
+
+    In a terminal or notebook the bar redraws in place; where output is a
+    log or pipe (CI, ``nohup``), one plain line per epoch is printed
+    instead, so logs stay readable.
+    """
+
+    def __init__(self, total, stream=None):
+        self.total = total
+        self.stream = stream
+
+    def _out(self):
+        import sys
+
+        return self.stream if self.stream is not None else sys.stderr
+
+    def on_train_begin(self, net, **kwargs):
+        self._bar = None
+        if _interactive(self._out()):
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.total, desc="epochs", unit="epoch",
+                             file=self._out(), leave=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        losses = {k: row[k] for k in ("train_loss", "valid_loss") if k in row}
+        if self._bar is not None:
+            self._bar.set_postfix({k: f"{v:.4f}" for k, v in losses.items()}, refresh=False)
+            self._bar.update(1)
+        else:
+            text = "  ".join(f"{k} {v:.4f}" for k, v in losses.items())
+            print(f"epoch {row['epoch']}/{self.total}  {text}  ({row['dur']:.2f}s)",
+                  file=self._out(), flush=True)
+
+    def on_train_end(self, net, **kwargs):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

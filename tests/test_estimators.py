@@ -392,3 +392,37 @@ def test_diverging_fit_names_epoch_and_lr():
     X = X * 1e6
     with pytest.raises(ValueError, match=r"diverged at epoch \d+.*lower learning rate \(lr=1000000.0"):
         LSTMRegressor(optimizer="sgd", lr=1e6, **dict(TINY, max_epochs=20)).fit(X, y * 1e6)
+
+
+def test_verbose_levels(capsys):
+    X, y = make_3d()
+    LSTMClassifier(**TINY).fit(X, y)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    # not a terminal here: one plain line per epoch instead of a redrawn bar
+    LSTMClassifier(verbose=1, **TINY).fit(X, y)
+    err = capsys.readouterr().err
+    assert "epoch 1/3" in err and "epoch 3/3" in err and "train_loss" in err
+    LSTMClassifier(verbose=2, **TINY).fit(X, y)
+    assert "train_loss" in capsys.readouterr().out
+
+
+def test_progress_bar_in_a_terminal():
+    import io
+
+    from sklstm._training import EpochProgress
+
+    class FakeTTY(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = FakeTTY()
+    X, y = make_3d()
+    clf = LSTMClassifier(**TINY)
+    clf.fit(X, y)
+    cb = EpochProgress(total=3, stream=stream)
+    cb.on_train_begin(clf.net_)
+    for _ in range(3):
+        cb.on_epoch_end(clf.net_)
+    cb.on_train_end(clf.net_)
+    assert "3/3" in stream.getvalue() and "\r" in stream.getvalue()
