@@ -1,0 +1,74 @@
+"""BayesSearchCV specifics: surrogates, penalties, batches, budgets."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import FitFailedWarning
+
+from sklstm.search import BayesSearchCV
+
+from ._utils import FlakyClassifier, data, make_search
+
+X, y = data()
+
+
+@pytest.mark.parametrize("base_estimator", ["GP", "RF", "ET", "GBRT"])
+def test_surrogates(base_estimator):
+    search = make_search(
+        "bayes", n_iter=3, cv=2,
+        optimizer_kwargs={"base_estimator": base_estimator, "n_initial_points": 2,
+                          "acq_optimizer": "sampling",
+                          "acq_optimizer_kwargs": {"n_points": 200}},
+    ).fit(X, y)
+    (opt,) = search.optimizers_
+    assert len(opt.Xi) == 3 and len(opt.models) >= 1
+    assert search.stop_reason_ == "n_iter"
+
+
+def test_failures_are_told_as_penalty():
+    space = {"mode": ["ok", "fail", "nan"], "C": (0.1, 10.0)}
+    search = make_search("bayes", FlakyClassifier(), space, n_iter=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitFailedWarning)
+        search.fit(X, y)
+    (opt,) = search.optimizers_
+    assert len(opt.yi) == 10 and all(math.isfinite(v) for v in opt.yi)
+    res = search.cv_results_
+    finite = {-s for s in res["mean_test_score"] if math.isfinite(s)}
+    mode_index = list(opt.space.dimension_names).index("mode")
+    told_failed = [v for x, v in zip(opt.Xi, opt.yi) if x[mode_index] != 0]
+    assert told_failed and all(any(math.isclose(v, f) for f in finite) for v in told_failed)
+
+
+def test_repeated_proposals_are_not_refitted():
+    search = make_search("bayes", space={"C": [0.1, 1.0]}, n_iter=6).fit(X, y)
+    n_rows = len(search.cv_results_["params"])
+    assert n_rows <= 2
+    assert search.n_fits_ == 3 * n_rows
+    assert len(search.optimizers_[0].Xi) == 6  # every proposal was told
+
+
+def test_batches_of_points():
+    search = make_search("bayes", n_iter=6, n_points=3).fit(X, y)
+    assert list(np.bincount(search.cv_results_["iteration"])) == [3, 3]
+
+
+def test_subspaces_share_n_iter():
+    space = [{"C": (0.01, 10.0)}, {"C": (0.01, 10.0), "fit_intercept": [False]}]
+    search = make_search("bayes", space=space, n_iter=5).fit(X, y)
+    assert [len(o.Xi) for o in search.optimizers_] == [3, 2]
+    assert list(search.cv_results_["iteration"]) == [0, 1, 2, 3, 4]
+
+
+def test_no_improvement_stops():
+    search = make_search("bayes", space={"C": [1.0]}, n_iter=20,
+                         n_iter_no_change=2).fit(X, y)
+    assert search.stop_reason_ == "no_improvement"
+    assert len(search.optimizers_[0].Xi) == 3
+
+
+def test_default_is_gaussian_process():
+    search = BayesSearchCV(FlakyClassifier(), {"C": (0.1, 1.0)})
+    assert search.optimizer_kwargs is None and search.n_iter == 50
