@@ -176,7 +176,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
     ...     n_iter=6, cv=3, random_state=0,
     ...     optimizer_kwargs={"n_initial_points": 3},
     ... )
-    >>> search.fit(X, y).best_score_ > 0.9
+    >>> bool(search.fit(X, y).best_score_ > 0.9)
     True
     >>> len(search.cv_results_["params"]) <= 6
     True

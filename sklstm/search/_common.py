@@ -485,6 +485,7 @@ class _StoppingRules:
             reason = "max_time"
         if self.callbacks:
             info = dict(record)
+            info["best_score"] = run.best_score
             info["best_params"] = None if run.best_key is None else run.params_of(run.best_key)
             info["cv_results"] = run.last_results
             for callback in self.callbacks:

@@ -86,9 +86,10 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         stops. Must be at least the number of splits.
     callbacks : callable or list of callables, default=None
         Called after each generation as ``callback(search, record)``, with the
-        generation's ``logbook_`` record plus ``n_fits``, ``n_candidates``,
-        ``best_params`` and ``cv_results`` (the results so far). A callback
-        returning True stops the search.
+        generation's ``logbook_`` record (which holds ``n_fits`` and
+        ``n_candidates``) plus ``best_score``, ``best_params`` and
+        ``cv_results`` (the results so far). A callback returning True stops
+        the search.
     scoring : str, callable, list, tuple, dict or None, default=None
         Strategy to evaluate the candidates, as in
         :class:`~sklearn.model_selection.GridSearchCV`. With several metrics,
@@ -176,7 +177,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
     ...     {"max_depth": (1, 8), "criterion": ["gini", "entropy"]},
     ...     population_size=6, n_generations=3, cv=3, random_state=0,
     ... )
-    >>> search.fit(X, y).best_score_ > 0.9
+    >>> bool(search.fit(X, y).best_score_ > 0.9)
     True
     >>> search.logbook_.select("generation")
     [0, 1, 2, 3]

@@ -345,13 +345,13 @@ def default_lstm_space(estimator=None):
 
     The space covers the parameters that matter most for a recurrent network:
 
-    ============== ============================================================
+    =============== ======================================================
     ``hidden_size`` ``Integer(16, 256, prior="log-uniform", base=2)``
     ``num_layers``  ``Integer(1, 3)``
     ``dropout``     ``Real(0.0, 0.5)``
     ``lr``          ``Real(1e-4, 1e-1, prior="log-uniform")``
     ``optimizer``   ``Categorical(["adam", "adamw", "rmsprop", "sgd"])``
-    ============== ============================================================
+    =============== ======================================================
 
     Parameters
     ----------

@@ -285,7 +285,7 @@ def test_stop_by_time_and_callback(kind):
 
     search = make_search(kind, callbacks=stop_soon, n_iter=20, n_generations=20).fit(X, y)
     assert search.stop_reason_ == "callback" and len(seen) == 2
-    assert {"best_params", "cv_results", "n_fits", "elapsed"} <= set(seen[-1])
+    assert {"best_score", "best_params", "cv_results", "n_fits", "elapsed"} <= set(seen[-1])
     assert np.isfinite(search.best_score_)
 
 
