@@ -108,7 +108,8 @@ def plot_learning_curve(estimator, ax=None, *, validation=True):
     ax : matplotlib Axes
         The Axes, with one line labelled ``"training loss"`` (``loss_curve_``
         against the epochs 1, 2, ...) and, with early stopping, one labelled
-        ``"validation loss"``.
+        ``"validation loss"`` and a vertical line at the epoch of the lowest
+        validation loss (the weights that early stopping restores).
 
     Raises
     ------
@@ -149,6 +150,9 @@ def plot_learning_curve(estimator, ax=None, *, validation=True):
         if valid_losses:
             ax.plot(valid_epochs, valid_losses, marker="o", markersize=3,
                     label="validation loss")
+            best = valid_epochs[int(np.argmin(valid_losses))]
+            ax.axvline(best, linestyle=":", color="0.4",
+                       label=f"lowest validation loss (epoch {best})")
     _integer_ticks(ax.xaxis)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -279,7 +283,7 @@ def plot_search_history(search, ax=None, *, metric=None):
     ax.set_xlabel("candidate (order of evaluation)")
     ax.set_ylabel(f"mean test {name}")
     ax.set_title(f"{type(search).__name__}: {len(scores)} candidates")
-    ax.legend(loc="lower right")
+    ax.legend()
     return ax
 
 
@@ -395,7 +399,7 @@ def plot_generation_scores(search, ax=None, *, metric=None):
     ax.set_ylabel("score" if logbook is not None or metric is None else f"score ({metric})")
     ax.set_title(f"{type(search).__name__}: scores by generation")
     _integer_ticks(ax.xaxis)
-    ax.legend(loc="lower right")
+    ax.legend()
     return ax
 
 
@@ -523,5 +527,5 @@ def plot_param_scores(search, param, ax=None, *, metric=None, log_scale=None):
     ax.set_xlabel(key[len("param_"):])
     ax.set_ylabel(f"mean test {name}")
     ax.set_title(f"Score against {key[len('param_'):]}")
-    ax.legend(loc="lower right")
+    ax.legend()
     return ax

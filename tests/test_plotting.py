@@ -106,6 +106,9 @@ def test_learning_curve_of_pipeline_with_validation_loss(one_thread):
     valid = _line(ax, "validation loss")
     np.testing.assert_allclose(valid.get_ydata(), reg.net_.history[:, "valid_loss"])
     np.testing.assert_array_equal(valid.get_xdata(), [1, 2])
+    best_epoch = 1 + int(np.argmin(valid.get_ydata()))
+    [marker] = [ln for ln in ax.get_lines() if ln.get_label().startswith("lowest")]
+    np.testing.assert_array_equal(marker.get_xdata(), [best_epoch, best_epoch])
 
     ax = plot_learning_curve(pipe, validation=False)
     assert [ln.get_label() for ln in ax.get_lines()] == ["training loss"]
