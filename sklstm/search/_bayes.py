@@ -52,6 +52,17 @@ def _surrogate(base_estimator, seed):
     return base_estimator
 
 
+class _DecodedConstraint:
+    """Give a user's ``space_constraint`` parameter dicts, not encoded points."""
+
+    def __init__(self, subspace, constraint):
+        self.subspace = subspace
+        self.constraint = constraint
+
+    def __call__(self, point):
+        return self.constraint(self.subspace.params(self.subspace.canonical(point)))
+
+
 class BayesSearchCV(_SearchMixin, BaseSearchCV):
     """Bayesian optimisation of hyperparameters with cross-validation.
 
@@ -91,7 +102,10 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         Extra arguments of :class:`skopt.Optimizer`, e.g. ``base_estimator``
         (``"GP"``, ``"RF"``, ``"ET"``, ``"GBRT"``), ``acq_func``,
         ``n_initial_points``, ``initial_point_generator``, ``acq_optimizer``.
-        The random state comes from ``random_state``.
+        The random state comes from ``random_state``. A ``space_constraint``
+        callable receives a dict of parameter values and returns whether the
+        candidate is allowed. ``model_queue_size`` defaults to 1 (only the
+        latest surrogate model is kept).
     scoring : str, callable, list, tuple, dict or None, default=None
         Strategy to evaluate the candidates, as in
         :class:`~sklearn.model_selection.GridSearchCV`. With several metrics,
@@ -153,7 +167,10 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
     multimetric_ : bool
         Whether several metrics were used.
     optimizers_ : list of skopt.Optimizer
-        The optimiser of each subspace, with every observation told to it.
+        The optimiser of each subspace, with every observation told to it
+        (scores negated, as scikit-optimize minimises). Its dimensions follow
+        the sorted parameter names, and categorical ones hold the *index* of
+        each choice.
     n_fits_ : int
         Number of cross-validation fits run (the refit excluded).
     stop_reason_ : str
@@ -255,11 +272,17 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
         kwargs = self._checked_optimizer_kwargs()
         seeds = _draw_seeds(self.random_state, 1 + len(subspaces))
+        # keep only the latest surrogate: the fitted search stays small
+        kwargs.setdefault("model_queue_size", 1)
         optimizers = []
         for sub, seed in zip(subspaces, seeds[1:]):
             opt_kwargs = dict(kwargs)
             if "base_estimator" in opt_kwargs:
                 opt_kwargs["base_estimator"] = _surrogate(opt_kwargs["base_estimator"], seed)
+            if opt_kwargs.get("space_constraint") is not None:
+                opt_kwargs["space_constraint"] = _DecodedConstraint(
+                    sub, opt_kwargs["space_constraint"]
+                )
             optimizers.append(Optimizer(sub.to_skopt(), random_state=seed, **opt_kwargs))
         # n_iter shared as evenly as possible between the subspaces
         budgets = [

@@ -72,3 +72,15 @@ def test_no_improvement_stops():
 def test_default_is_gaussian_process():
     search = BayesSearchCV(FlakyClassifier(), {"C": (0.1, 1.0)})
     assert search.optimizer_kwargs is None and search.n_iter == 50
+
+
+def test_space_constraint_sees_parameter_values():
+    def allowed(params):
+        assert set(params) == {"C", "fit_intercept"}
+        return params["fit_intercept"] is False and params["C"] < 1.0
+
+    search = make_search("bayes", n_iter=4,
+                         optimizer_kwargs={"n_initial_points": 100,
+                                           "space_constraint": allowed}).fit(X, y)
+    for p in search.cv_results_["params"]:
+        assert p["fit_intercept"] is False and p["C"] < 1.0

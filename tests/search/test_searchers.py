@@ -372,3 +372,31 @@ def test_bad_constructor_values_raise():
     for search in bad:
         with pytest.raises(ValueError):
             search.fit(X, y)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_scikit_learn_fit_callbacks(kind):
+    pytest.importorskip("sklearn.callback")
+
+    class Recorder:
+        def __init__(self):
+            self.tasks = []
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context, **kwargs):
+            self.tasks.append(context.task_name)
+
+        def on_fit_task_end(self, estimator, context, **kwargs):
+            pass
+
+    recorder = Recorder()
+    search = make_search(kind)
+    search.set_callbacks(recorder)
+    search.fit(X, y)
+    assert recorder.tasks.count("search") == 1
+    assert recorder.tasks.count("candidate-split-evaluation") == search.n_fits_
