@@ -87,7 +87,8 @@ def _drop_missing_pages(source):
 
 # The examples page lists every script of examples/: its title is the first
 # line of the script's docstring, then any figure the script saves (copied to
-# _static/examples/ by ``python docs/make_figures.py examples``), then the code.
+# _static/example_<name>.png by ``python docs/make_figures.py examples``), then
+# the code.
 
 EXAMPLES_MARKER = ".. list of the example scripts\n"
 
@@ -100,7 +101,8 @@ def _example_title(path):
 def _example_figures(path):
     names = re.findall(r"savefig\(\s*[\"']([^\"']+\.png)[\"']",
                        path.read_text(encoding="utf-8"))
-    return [name for name in names if (DOCS / "_static" / "examples" / name).exists()]
+    return [f"example_{name}" for name in names
+            if (DOCS / "_static" / f"example_{name}").exists()]
 
 
 def _examples_rst():
@@ -112,7 +114,8 @@ def _examples_rst():
         parts.append(f".. _example-{script.stem}:\n\n{title}\n{'-' * len(title)}\n\n"
                      f"``examples/{script.name}``\n\n")
         for name in _example_figures(script):
-            parts.append(f".. image:: _static/examples/{name}\n   :alt: {name}\n\n")
+            parts.append(f".. image:: _static/{name}\n"
+                         f"   :alt: figure drawn by examples/{script.name}\n\n")
         parts.append(f".. literalinclude:: ../examples/{script.name}\n"
                      "   :language: python\n   :linenos:\n\n")
     return "".join(parts)

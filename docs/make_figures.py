@@ -6,8 +6,8 @@ data shipped with sklstm, so running it again gives the same pictures.
 
 ``python docs/make_figures.py examples`` runs every script of ``examples/``
 in a scratch directory (one thread each, full settings: several minutes) and
-copies the PNG files it writes to ``docs/_static/examples/``, where the
-examples page shows them.
+copies each PNG file it writes to ``docs/_static/example_<name>.png``, where
+the examples page shows it.
 
 The PNGs are committed; the documentation build runs neither.
 """
@@ -82,8 +82,7 @@ def main():
 
 
 def example_figures():
-    out = OUT / "examples"
-    out.mkdir(parents=True, exist_ok=True)
+    OUT.mkdir(exist_ok=True)
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
     for script in sorted(EXAMPLES.glob("*.py")):
         with tempfile.TemporaryDirectory() as scratch:
@@ -91,8 +90,9 @@ def example_figures():
             subprocess.run([sys.executable, str(script)], cwd=scratch, env=env,
                            check=True, stdout=subprocess.DEVNULL)
             for png in sorted(Path(scratch).glob("*.png")):
-                shutil.copy(png, out / png.name)
-                print("wrote", out / png.name)
+                target = OUT / f"example_{png.name}"
+                shutil.copy(png, target)
+                print("wrote", target)
 
 
 if __name__ == "__main__":

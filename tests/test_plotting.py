@@ -341,6 +341,24 @@ def test_plots_of_a_genetic_search(iris):
     assert {t.get_text() for t in ax.get_xticklabels()} <= {"False", "True"}
 
 
+def test_plots_of_a_bayes_search(iris):
+    search_module = pytest.importorskip("sklstm.search")
+    search = search_module.BayesSearchCV(
+        DecisionTreeClassifier(),
+        {"max_depth": (1, 8), "criterion": ["gini", "entropy"]},
+        n_iter=4, cv=2, random_state=0,
+    ).fit(*iris)
+    results = search.cv_results_
+    ax = plot_search_history(search)
+    np.testing.assert_allclose(_points(ax)[:, 1], results["mean_test_score"])
+    ax = plot_param_scores(search, "max_depth")
+    assert ax.get_xscale() == "linear"
+    np.testing.assert_array_equal(_points(ax)[:, 0],
+                                  np.asarray(results["param_max_depth"], dtype=float))
+    with pytest.raises(ValueError, match="records no generations"):
+        plot_generation_scores(search)
+
+
 # ---------------------------------------------------------------------------
 # matplotlib is optional
 
