@@ -131,7 +131,8 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         stable hash of the candidate's configuration. ``None`` draws fresh
         entropy; the global random, numpy and torch states are never used.
     error_score : "raise" or float, default=np.nan
-        Score recorded for a fit that fails.
+        Score recorded for a fit that fails. A candidate with a failed fit
+        ranks last in ``cv_results_`` whatever this value.
     return_train_score : bool, default=False
         Whether ``cv_results_`` includes training scores.
     n_iter_no_change : int, default=None

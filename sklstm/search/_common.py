@@ -30,6 +30,7 @@ from contextlib import contextmanager
 
 import joblib
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state
 
@@ -272,7 +273,9 @@ class _SearchRun:
         try:
             results = self.evaluate_candidates(params, more_results=more, **kwargs)
         except ValueError as exc:
-            if not _is_all_failed_error(exc):
+            # with error_score="raise" the estimator's own error propagates,
+            # and it may itself read "All the N fits failed" (a nested search)
+            if search.error_score == "raise" or not _is_all_failed_error(exc):
                 raise
             warnings.warn(
                 f"All fits of {len(params)} candidate(s) failed; they are recorded "
@@ -417,6 +420,24 @@ def _failed_entry(template, error_score, message):
     return entry
 
 
+def _rank_failed_last(results, failed):
+    """Rank candidates with a failed fit below every other candidate.
+
+    scikit-learn ranks by mean score, so a numeric ``error_score`` above the
+    real scores (``error_score=0`` with a negated error metric, say) would
+    make a failed candidate the best one, and the refit would fail.
+    """
+    if not failed.any() or failed.all():
+        return
+    for key in [k for k in results if k.startswith("rank_test_")]:
+        means = np.array(results["mean_test_" + key[len("rank_test_"):]], dtype=float)
+        means[failed] = np.nan
+        if np.isnan(means).all():
+            continue
+        means = np.where(np.isnan(means), np.nanmin(means) - 1, means)
+        results[key] = rankdata(-means, method="min").astype(np.int32)
+
+
 # --------------------------------------------------------------- the mixin
 class _SearchMixin:
     """Shared behaviour of the sklstm searchers (left of BaseSearchCV)."""
@@ -437,6 +458,7 @@ class _SearchMixin:
             candidate_params, n_splits, out, more_results
         )
         results = super()._format_results(candidate_params, n_splits, out, more_results)
+        _rank_failed_last(results, run.row_failed)
         run.last_results = results
         return results
 

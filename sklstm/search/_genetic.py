@@ -115,8 +115,9 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         configuration. ``None`` draws fresh entropy; the global random, numpy
         and torch states are never used.
     error_score : "raise" or float, default=np.nan
-        Score recorded for a fit that fails. Failed and non-finite candidates
-        get the lowest possible fitness.
+        Score recorded for a fit that fails. A candidate with a failed fit
+        ranks last in ``cv_results_`` whatever this value; failed and
+        non-finite candidates get the lowest possible fitness.
     return_train_score : bool, default=False
         Whether ``cv_results_`` includes training scores.
 

@@ -1,7 +1,6 @@
 """Behaviour shared by BayesSearchCV and GeneticSearchCV."""
 
 import json
-import math
 import pickle
 import random
 import subprocess
@@ -95,15 +94,19 @@ def test_failed_and_nan_candidates_are_recorded_and_search_goes_on(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_numeric_error_score(kind):
     space = {"mode": ["ok", "fail"], "C": (0.1, 10.0)}
-    search = make_search(kind, FlakyClassifier(), space, error_score=-1.0,
-                         n_iter=10, population_size=6)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FitFailedWarning)
-        search.fit(X, y)
-    res = search.cv_results_
-    modes = np.array([p["mode"] for p in res["params"]])
-    assert (res["mean_test_score"][modes == "fail"] == -1.0).all()
-    assert search.best_params_["mode"] == "ok"
+    for error_score in (-1.0, 2.0):  # below, then above every real accuracy
+        search = make_search(kind, FlakyClassifier(), space, error_score=error_score,
+                             n_iter=10, population_size=6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FitFailedWarning)
+            search.fit(X, y)
+        res = search.cv_results_
+        modes = np.array([p["mode"] for p in res["params"]])
+        assert (res["mean_test_score"][modes == "fail"] == error_score).all()
+        # a failed candidate ranks last whatever its error_score
+        assert search.best_params_["mode"] == "ok"
+        assert (res["rank_test_score"][modes == "fail"]
+                > res["rank_test_score"][modes == "ok"].max()).all()
 
 
 @pytest.mark.parametrize("kind", KINDS)
