@@ -454,7 +454,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     n_features_in_ : int
         Features per time step for 3-D / ragged input; for 2-D input the
         number of columns (time steps), which is then fixed.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names when fitted on a 2-D DataFrame with string columns.
     n_tokens_ : int
         Vocabulary size of the embedding (token input only).
@@ -663,7 +663,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     n_features_in_ : int
         Features per time step for 3-D / ragged input; for 2-D input the
         number of columns (time steps), which is then fixed.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names when fitted on a 2-D DataFrame with string columns.
     n_outputs_ : int
         Number of targets.

@@ -173,7 +173,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Number of real time steps the statistics were computed from.
     n_features_in_ : int
         Number of columns for 2-D input, features per time step otherwise.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when fitted on a 2-D DataFrame.
 
     See Also
@@ -337,7 +337,7 @@ class PerTimestepTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         The fitted clone of ``transformer``.
     n_features_in_ : int
         Number of columns for 2-D input, features per time step otherwise.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when fitted on a 2-D DataFrame.
 
     See Also
@@ -487,7 +487,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         The output length.
     n_features_in_ : int
         Number of columns for 2-D input, features per time step otherwise.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when fitted on a 2-D DataFrame.
 
     Examples
@@ -544,7 +544,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_padded : ndarray of shape (n_samples, max_len_, n_features)
+        X_padded : ndarray of shape (n_samples, ``max_len_``, n_features)
             For 2-D input, shape ``(n_samples, max_len_)``. float32.
         """
         batch = _check_sequence_input(self, X, reset=False)
@@ -727,7 +727,7 @@ class TextToSequences(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ids : ndarray of shape (n_samples, max_len_), dtype int64
+        ids : ndarray of shape (n_samples, ``max_len_``), dtype int64
         """
         check_is_fitted(self)
         texts = _check_texts(X)
