@@ -2,7 +2,15 @@
 
 from . import datasets, preprocessing  # noqa: F401
 from ._estimators import LSTMClassifier, LSTMRegressor
+from .search import BayesSearchCV, GeneticSearchCV, default_lstm_space
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["LSTMClassifier", "LSTMRegressor", "__version__"]
+__all__ = [
+    "BayesSearchCV",
+    "GeneticSearchCV",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "__version__",
+    "default_lstm_space",
+]

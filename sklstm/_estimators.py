@@ -113,8 +113,9 @@ _SHARED_DOC = """
         Smallest decrease of the validation loss that counts as improvement.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
-        split. With an int, fits are bit-identical on CPU; the global
-        ``torch``, ``numpy`` and ``random`` states are left untouched.
+        split. With an int, fits are bit-identical on CPU. The global
+        ``torch``, ``numpy`` and ``random`` states are never touched (with
+        ``None`` the seed comes from fresh OS entropy).
     device : str, default="auto"
         Torch device; ``"auto"`` picks ``"cuda"`` when available.
     verbose : int, default=0
@@ -260,6 +261,9 @@ class _BaseLSTM(BaseEstimator):
 
     # -------------------------------------------------------------- training
     def _seed(self):
+        if self.random_state is None:
+            # fresh OS entropy: leaves numpy's global generator untouched
+            return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _callbacks(self):

@@ -116,8 +116,10 @@ class DivergenceGuard(Callback):
         )
 
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
-        if training and loss is not None and not torch.isfinite(loss):
-            self._fail(net, f"the training loss became {float(loss.detach())}")
+        if training and loss is not None:
+            value = loss.item()  # skorch has synchronised on it already
+            if not math.isfinite(value):
+                self._fail(net, f"the training loss became {value}")
 
     def on_train_end(self, net, **kwargs):
         for p in net.module_.parameters():

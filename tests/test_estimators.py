@@ -426,3 +426,13 @@ def test_progress_bar_in_a_terminal():
         cb.on_epoch_end(clf.net_)
     cb.on_train_end(clf.net_)
     assert "3/3" in stream.getvalue() and "\r" in stream.getvalue()
+
+
+def test_random_state_none_leaves_numpy_global_state_alone():
+    X, y = make_3d()
+    np.random.seed(5)
+    before = np.random.get_state()[1].copy()
+    a = LSTMClassifier(**dict(TINY, random_state=None)).fit(X, y).predict_proba(X)
+    b = LSTMClassifier(**dict(TINY, random_state=None)).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)
+    assert not np.array_equal(a, b)  # fresh randomness each time
