@@ -1,6 +1,7 @@
 """BayesSearchCV: sequential model-based search over scikit-optimize's Optimizer."""
 
 import math
+import os
 from inspect import signature
 from numbers import Integral, Real
 
@@ -17,6 +18,8 @@ from ._common import (
     _SearchRun,
     _torch_thread_share,
 )
+from ._fidelity import FIDELITY_CONSTRAINTS, make_fidelity
+from ._checkpoint import search_seeds
 from ._space import _parse_search_spaces
 
 __all__ = ["BayesSearchCV"]
@@ -106,6 +109,28 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         callable receives a dict of parameter values and returns whether the
         candidate is allowed. ``model_queue_size`` defaults to 1 (only the
         latest surrogate model is kept).
+    resource : {"max_epochs"} or None, default=None
+        Turns on multi-fidelity search (successive halving over training
+        epochs) for an LSTM estimator, alone or as the final step of a
+        Pipeline. Each batch of ``n_points`` candidates is trained for
+        ``min_resource`` epochs on every fold; the best ``1 /
+        reduction_factor`` continue training from where they stopped, and so
+        on up to ``max_resource`` epochs. The surrogate is told the final
+        score of the candidates that got the full budget, and for a stopped
+        candidate its last-rung score capped at the lowest final score of its
+        batch. Use ``n_points >= reduction_factor`` (ideally a few times
+        more), or no candidate is ever stopped. ``None`` trains every
+        candidate for the estimator's own ``max_epochs``.
+    min_resource : int, default=None
+        Epochs of the first rung (at least this many: the rungs are
+        ``max_resource / reduction_factor**k``, rounded). ``None`` means
+        ``max_resource / reduction_factor**2``, i.e. three rungs.
+    max_resource : int, default=None
+        Epochs of the last rung; ``None`` means the estimator's
+        ``max_epochs``. The refit uses the estimator's ``max_epochs``.
+    reduction_factor : float, default=3
+        Only ``1 / reduction_factor`` of a rung's candidates are promoted to
+        the next rung, which trains them ``reduction_factor`` times longer.
     scoring : str, callable, list, tuple, dict or None, default=None
         Strategy to evaluate the candidates, as in
         :class:`~sklearn.model_selection.GridSearchCV`. With several metrics,
@@ -144,6 +169,16 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         ``record`` is a dict with ``iteration``, ``n_candidates``, ``n_fits``,
         ``best_score``, ``best_params``, ``elapsed`` and ``cv_results`` (the
         results so far). A callback returning True stops the search.
+    checkpoint : str, os.PathLike or None, default=None
+        File in which the state of the search is saved, atomically, after
+        every batch. Fitting again with the same file resumes: the search
+        replays its proposals from the start, takes the results of finished
+        candidates from the file instead of refitting them, and ends with the
+        same ``cv_results_`` and ``best_params_`` as an uninterrupted run
+        (with ``max_time``, a resumed run may stop elsewhere). A file written
+        by a different search (estimator, search space, search parameters or
+        data) raises a ``ValueError``. The file is kept after the fit; the
+        file is a pickle, so only resume checkpoints you trust.
 
     Attributes
     ----------
@@ -173,7 +208,17 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         the sorted parameter names, and categorical ones hold the *index* of
         each choice.
     n_fits_ : int
-        Number of cross-validation fits run (the refit excluded).
+        Number of cross-validation fits run (the refit excluded); with
+        ``resource``, every fold fit or continuation of a rung counts.
+    n_resources_ : list of int
+        Epochs of each rung (only with ``resource``); ``cv_results_`` then
+        has ``n_resources`` (epochs the candidate was trained for) and
+        ``rung`` (index of the highest rung it reached) columns, and holds
+        each candidate's scores at that rung. Candidates that got the full
+        budget rank above the stopped ones.
+    n_epochs_spent_ : int
+        Epochs trained over all folds and candidates (only with
+        ``resource``).
     stop_reason_ : str
         ``"n_iter"``, ``"no_improvement"``, ``"max_time"`` or ``"callback"``.
 
@@ -206,10 +251,12 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         "n_iter": [Interval(Integral, 1, None, closed="left")],
         "n_points": [Interval(Integral, 1, None, closed="left")],
         "optimizer_kwargs": [dict, None],
+        **FIDELITY_CONSTRAINTS,
         "random_state": ["random_state"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "max_time": [Interval(Real, 0, None, closed="neither"), None],
         "callbacks": [callable, list, tuple, None],
+        "checkpoint": [str, os.PathLike, None],
     }
 
     def __init__(
@@ -220,6 +267,10 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         n_iter=50,
         n_points=1,
         optimizer_kwargs=None,
+        resource=None,
+        min_resource=None,
+        max_resource=None,
+        reduction_factor=3,
         scoring=None,
         n_jobs=None,
         refit=True,
@@ -232,6 +283,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         n_iter_no_change=None,
         max_time=None,
         callbacks=None,
+        checkpoint=None,
     ):
         super().__init__(
             estimator=estimator,
@@ -248,10 +300,15 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         self.n_iter = n_iter
         self.n_points = n_points
         self.optimizer_kwargs = optimizer_kwargs
+        self.resource = resource
+        self.min_resource = min_resource
+        self.max_resource = max_resource
+        self.reduction_factor = reduction_factor
         self.random_state = random_state
         self.n_iter_no_change = n_iter_no_change
         self.max_time = max_time
         self.callbacks = callbacks
+        self.checkpoint = checkpoint
 
     def _checked_optimizer_kwargs(self):
         kwargs = dict(self.optimizer_kwargs or {})
@@ -272,7 +329,8 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         """Ask the optimisers for candidates, evaluate them, tell the scores."""
         subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
         kwargs = self._checked_optimizer_kwargs()
-        seeds = _draw_seeds(self.random_state, 1 + len(subspaces))
+        fidelity = make_fidelity(self, subspaces)
+        seeds = search_seeds(self, _draw_seeds(self.random_state, 1 + len(subspaces)))
         # keep only the latest surrogate: the fitted search stays small
         kwargs.setdefault("model_queue_size", 1)
         optimizers = []
@@ -292,6 +350,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         ]
         run = _SearchRun(self, evaluate_candidates, subspaces, seeds[0],
                          total=self.n_iter, callback_ctx=callback_ctx)
+        run.fidelity = fidelity
         stop = self._stopping_rules(self.n_iter_no_change)
         pending = [[] for _ in subspaces]
         self._search_run = run
@@ -311,6 +370,8 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
                             points = [opt.ask() for _ in range(n)]
                         keys = [(i, subspaces[i].canonical(p)) for p in points]
                         scores, _ = run.evaluate(keys, {"iteration": iteration})
+                        if fidelity is not None:
+                            scores = fidelity.surrogate_scores(keys, scores)
                         pending[i].extend(zip(points, scores))
                         self._tell(optimizers, pending, run)
                         record = {
@@ -329,6 +390,9 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         finally:
             del self._search_run
         self.optimizers_ = optimizers
+        if fidelity is not None:
+            self.n_resources_ = list(fidelity.resources)
+            self.n_epochs_spent_ = fidelity.n_epochs
         self.n_fits_ = run.n_fits
         self.stop_reason_ = reason
 

@@ -32,7 +32,9 @@ import joblib
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.exceptions import FitFailedWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, indexable
+
+from . import _checkpoint
 
 _SEED_MAX = 2**31 - 1
 
@@ -136,13 +138,19 @@ def _check_callbacks(callbacks):
 
 
 class _FailedBatch:
-    __slots__ = ("n_before", "params", "extra", "message")
+    """Rows spliced into the results: a failed batch, or rows restored from a
+    checkpoint (``out`` holds their ``_fit_and_score`` outputs, ``more`` their
+    extra columns)."""
 
-    def __init__(self, n_before, params, extra, message):
+    __slots__ = ("n_before", "params", "extra", "message", "out", "more")
+
+    def __init__(self, n_before, params, extra, message, out=None, more=None):
         self.n_before = n_before
         self.params = params
         self.extra = extra
         self.message = message
+        self.out = out
+        self.more = more
 
 
 # ----------------------------------------------------------------- one fit
@@ -190,6 +198,8 @@ class _SearchRun:
         self.last_results = None
         self.n_failed_formatted = 0
         self.row_failed = np.zeros(0, dtype=bool)
+        self.fidelity = None  # successive-halving schedule (see _fidelity)
+        self.checkpoint = _checkpoint.active_checkpoint(search)
         self.callback_ctx = None
         if callback_ctx is not None:
             self.callback_ctx = callback_ctx.subcontext(
@@ -245,7 +255,7 @@ class _SearchRun:
             seen.add(key)
             new.append(key)
         if new:
-            scores = self._cross_validate(new, extra)
+            scores = self._replay_or_cross_validate(new, extra)
             for key, score in zip(new, scores):
                 self.cache[key] = score
                 self.rows[key] = self.n_rows
@@ -256,7 +266,23 @@ class _SearchRun:
         self._report(len(new))
         return [self.cache.get(key) for key in keys], len(new)
 
+    def _replay_or_cross_validate(self, keys, extra):
+        """Stored scores of a batch on resume; else cross-validate and store."""
+        checkpoint = self.checkpoint
+        if checkpoint is None:
+            return self._cross_validate(keys, extra)
+        stored = checkpoint.next_batch(keys, extra)
+        if stored is not None:
+            return _checkpoint.replay(self, stored)
+        before = (self.n_recorded, len(self.failed_batches), self.n_fits)
+        scores = self._cross_validate(keys, extra)
+        segments = _checkpoint.recorded_since(self, before[0], before[1])
+        checkpoint.record(keys, extra, scores, segments, self.n_fits - before[2])
+        return scores
+
     def _cross_validate(self, keys, extra):
+        if self.fidelity is not None:
+            return self.fidelity.cross_validate(self, keys, extra)
         search = self.search
         params = [self.params_of(key) for key in keys]
         more = {name: [value] * len(params) for name, value in extra.items()}
@@ -311,22 +337,36 @@ class _SearchRun:
                 dtype=bool,
             )
             return candidate_params, out, more_results
-        template = _template_entry(out)
+        template = _template_entry(
+            list(out) + [e for b in self.failed_batches if b.out for e in b.out]
+        )
         new_params, new_out, new_failed = [], [], []
         new_more = {name: [] for name in more_results}
+        for batch in self.failed_batches:
+            for name in batch.more or batch.extra:
+                new_more.setdefault(name, [])
         prev = 0
         for batch in self.failed_batches + [None]:
             stop = len(candidate_params) if batch is None else batch.n_before
             new_params.extend(candidate_params[prev:stop])
             new_out.extend(out[prev * n_splits:stop * n_splits])
             new_failed.extend(_any_failed(out, i, n_splits) for i in range(prev, stop))
-            for name, values in more_results.items():
-                new_more[name].extend(values[prev:stop])
+            for name in new_more:
+                values = more_results.get(name)
+                new_more[name].extend(
+                    values[prev:stop] if values is not None else [None] * (stop - prev)
+                )
             prev = stop
             if batch is None:
                 break
             n = len(batch.params)
             new_params.extend(batch.params)
+            if batch.out is not None:  # rows restored from a checkpoint
+                new_out.extend(batch.out)
+                new_failed.extend(_any_failed(batch.out, i, n_splits) for i in range(n))
+                for name in new_more:
+                    new_more[name].extend(batch.more.get(name, [None] * n))
+                continue
             new_out.extend(
                 _failed_entry(template, self.search.error_score, batch.message)
                 for _ in range(n * n_splits)
@@ -342,6 +382,10 @@ class _SearchRun:
         if self.callback_ctx is not None:
             self.callback_ctx.call_on_fit_task_end(estimator=self.search)
         if self.last_results is None:
+            if any(batch.out is not None for batch in self.failed_batches):
+                # restored entirely from a checkpoint: nothing was fitted
+                _checkpoint.publish_replayed(self)
+                return
             if self.failed_batches:
                 n_fits = sum(len(b.params) for b in self.failed_batches) * (
                     self.search.n_splits_
@@ -450,6 +494,29 @@ class _SearchMixin:
         state.pop("_search_run", None)
         return state
 
+    def fit(self, X, y=None, **params):
+        """Run the search with all sets of parameters it proposes.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Training data (2-D, 3-D or a list of sequences).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Targets.
+        **params : dict
+            Parameters passed to the estimator's ``fit``, the scorer and the
+            cross-validation splitter (see scikit-learn's metadata routing).
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+        """
+        self._validate_params()
+        X, y = indexable(X, y)
+        with _checkpoint.checkpoint_context(self, X, y, params):
+            return super().fit(X, y, **params)
+
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
         run = getattr(self, "_search_run", None)
         if run is None:
@@ -459,6 +526,8 @@ class _SearchMixin:
         )
         results = super()._format_results(candidate_params, n_splits, out, more_results)
         _rank_failed_last(results, run.row_failed)
+        if run.fidelity is not None:
+            run.fidelity.rank(results, run.row_failed)
         run.last_results = results
         return results
 

@@ -1,5 +1,6 @@
 """GeneticSearchCV: scikit-learn glue around the genetic engine of ``_ga``."""
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -7,6 +8,8 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._common import _draw_seeds, _SearchMixin, _SearchRun, _torch_thread_share
+from ._checkpoint import search_seeds
+from ._fidelity import FIDELITY_CONSTRAINTS, make_fidelity
 from ._ga import ALGORITHMS, Gene, GeneticEngine
 from ._space import _parse_search_spaces
 
@@ -74,6 +77,27 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
     offspring_size : int, default=None
         Offspring per generation (``lambda``) of the mu/lambda algorithms;
         ``None`` means ``population_size``.
+    resource : {"max_epochs"} or None, default=None
+        Turns on multi-fidelity search (successive halving over training
+        epochs) inside each generation, for an LSTM estimator alone or as
+        the final step of a Pipeline. The new configurations of a generation
+        are trained for ``min_resource`` epochs on every fold; the best ``1
+        / reduction_factor`` continue training from where they stopped, and
+        so on up to ``max_resource`` epochs. The fitness of a stopped
+        offspring is its mean score at the last rung it reached (usually
+        lower than a full-budget score, so it rarely survives selection).
+        ``None`` trains every candidate for the estimator's own
+        ``max_epochs``.
+    min_resource : int, default=None
+        Epochs of the first rung (at least this many: the rungs are
+        ``max_resource / reduction_factor**k``, rounded). ``None`` means
+        ``max_resource / reduction_factor**2``, i.e. three rungs.
+    max_resource : int, default=None
+        Epochs of the last rung; ``None`` means the estimator's
+        ``max_epochs``. The refit uses the estimator's ``max_epochs``.
+    reduction_factor : float, default=3
+        Only ``1 / reduction_factor`` of a rung's candidates are promoted to
+        the next rung, which trains them ``reduction_factor`` times longer.
     n_generations_no_change : int, default=None
         Stop after this many generations without improvement of the best
         score.
@@ -120,6 +144,16 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         non-finite candidates get the lowest possible fitness.
     return_train_score : bool, default=False
         Whether ``cv_results_`` includes training scores.
+    checkpoint : str, os.PathLike or None, default=None
+        File in which the state of the search is saved, atomically, after
+        every generation. Fitting again with the same file resumes: the search
+        replays its proposals from the start, takes the results of finished
+        candidates from the file instead of refitting them, and ends with the
+        same ``cv_results_`` and ``best_params_`` as an uninterrupted run
+        (with ``max_time``, a resumed run may stop elsewhere). A file written
+        by a different search (estimator, search space, search parameters or
+        data) raises a ``ValueError``. The file is kept after the fit; the
+        file is a pickle, so only resume checkpoints you trust.
 
     Attributes
     ----------
@@ -158,6 +192,15 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         Number of cross-validation fits run (the refit excluded).
     n_generations_ : int
         Number of generations run after the initial population.
+    n_resources_ : list of int
+        Epochs of each rung (only with ``resource``); ``cv_results_`` then
+        has ``n_resources`` (epochs the candidate was trained for) and
+        ``rung`` (index of the highest rung it reached) columns, and holds
+        each candidate's scores at that rung. Candidates that got the full
+        budget rank above the stopped ones.
+    n_epochs_spent_ : int
+        Epochs trained over all folds and candidates (only with
+        ``resource``).
     stop_reason_ : str
         ``"n_generations"``, ``"no_improvement"``, ``"max_time"``,
         ``"max_fits"`` or ``"callback"``.
@@ -196,11 +239,13 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         "hall_of_fame_size": [Interval(Integral, 1, None, closed="left")],
         "algorithm": [StrOptions(set(ALGORITHMS))],
         "offspring_size": [Interval(Integral, 1, None, closed="left"), None],
+        **FIDELITY_CONSTRAINTS,
         "n_generations_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "max_time": [Interval(Real, 0, None, closed="neither"), None],
         "max_fits": [Interval(Integral, 1, None, closed="left"), None],
         "callbacks": [callable, list, tuple, None],
         "random_state": ["random_state"],
+        "checkpoint": [str, os.PathLike, None],
     }
 
     def __init__(
@@ -217,6 +262,10 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         hall_of_fame_size=5,
         algorithm="eaMuPlusLambda",
         offspring_size=None,
+        resource=None,
+        min_resource=None,
+        max_resource=None,
+        reduction_factor=3,
         n_generations_no_change=None,
         max_time=None,
         max_fits=None,
@@ -230,6 +279,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         random_state=None,
         error_score=np.nan,
         return_train_score=False,
+        checkpoint=None,
     ):
         super().__init__(
             estimator=estimator,
@@ -252,11 +302,16 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         self.hall_of_fame_size = hall_of_fame_size
         self.algorithm = algorithm
         self.offspring_size = offspring_size
+        self.resource = resource
+        self.min_resource = min_resource
+        self.max_resource = max_resource
+        self.reduction_factor = reduction_factor
         self.n_generations_no_change = n_generations_no_change
         self.max_time = max_time
         self.max_fits = max_fits
         self.callbacks = callbacks
         self.random_state = random_state
+        self.checkpoint = checkpoint
 
     def _check_combinations(self):
         mu_lambda = self.algorithm != "eaSimple"
@@ -283,7 +338,8 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         """Evolve the population, one evaluate_candidates call per generation."""
         subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
         self._check_combinations()
-        base_seed, engine_seed = _draw_seeds(self.random_state, 2)
+        fidelity = make_fidelity(self, subspaces)
+        base_seed, engine_seed = search_seeds(self, _draw_seeds(self.random_state, 2))
         engine = GeneticEngine(
             [[_gene(d) for d in sub.dimensions] for sub in subspaces],
             population_size=self.population_size,
@@ -306,6 +362,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
             total = min(total, max_candidates)
         run = _SearchRun(self, evaluate_candidates, subspaces, base_seed, total=total,
                          callback_ctx=callback_ctx)
+        run.fidelity = fidelity
         stop = self._stopping_rules(self.n_generations_no_change)
 
         def evaluate(keys, generation):
@@ -331,4 +388,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         self.hall_of_fame_ = run.hall_of_fame(self.hall_of_fame_size)
         self.n_fits_ = run.n_fits
         self.n_generations_ = result.n_generations
+        if fidelity is not None:
+            self.n_resources_ = list(fidelity.resources)
+            self.n_epochs_spent_ = fidelity.n_epochs
         self.stop_reason_ = result.stop_reason
