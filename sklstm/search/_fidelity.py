@@ -1,0 +1,484 @@
+"""Multi-fidelity search: successive halving over training epochs.
+
+Both searchers can evaluate a batch of candidates through a *successive
+halving* schedule instead of cross-validating each one for the full number
+of epochs (``resource="max_epochs"``):
+
+1. every candidate of the batch is trained for the first rung's epochs on
+   every cross-validation fold and scored on the fold's test part;
+2. the best ``1 / reduction_factor`` of them (by mean cross-validated score)
+   are promoted; their fold models *continue* training where they stopped
+   (``warm_start=True`` on the fitted LSTM with ``max_epochs`` set to the
+   extra epochs, on the same fold data and the same random streams), while
+   the fold models of the others are dropped at once;
+3. and so on until the last rung, which is always ``max_resource`` epochs.
+
+Inside a :class:`~sklearn.pipeline.Pipeline` the preprocessing steps are fitted
+once per fold, on the first rung; later rungs transform the fold's training
+data with them and continue only the final LSTM step.
+
+Each candidate's row in ``cv_results_`` holds its scores at the highest rung it
+reached, built in the same per-split format as scikit-learn's
+``_fit_and_score`` and appended to the lists that ``BaseSearchCV.fit``
+accumulates, so ``cv_results_``, ``best_params_``, ``refit`` and multi-metric
+scoring keep working. The fit times are the sums over the rungs.
+
+The data, the fold splits, the scorers and the accumulated results are those
+of the running ``BaseSearchCV.fit``: they are read from the variables that
+scikit-learn's ``evaluate_candidates`` closure holds, since ``_run_search``
+receives nothing else.
+"""
+
+import inspect
+import math
+import numbers
+import time
+import warnings
+from traceback import format_exc
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning
+from sklearn.model_selection._validation import (
+    _insert_error_scores,
+    _score,
+    _warn_or_raise_about_fit_failures,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import _safe_split
+from sklearn.utils.validation import _check_method_params, _num_samples
+
+from ._space import _find_lstm_prefix
+
+__all__ = []
+
+#: ``_parameter_constraints`` entries shared by both searchers.
+FIDELITY_CONSTRAINTS = {
+    "resource": [StrOptions({"max_epochs"}), str, None],
+    "min_resource": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    "max_resource": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    "reduction_factor": [Interval(numbers.Real, 2, None, closed="left")],
+}
+
+_CLOSURE_NAMES = (
+    "X",
+    "y",
+    "routed_params",
+    "fit_and_score_kwargs",
+    "all_candidate_params",
+    "all_out",
+    "all_more_results",
+    "results",
+)
+
+
+def rung_resources(min_resource, max_resource, factor):
+    """Epochs of each rung: a geometric sequence ending at ``max_resource``.
+
+    The rungs are ``max_resource / factor**k`` (rounded), for every ``k``
+    that keeps them at or above ``min_resource``; successive rungs differ
+    by ``factor`` and the first lies in ``[min_resource, factor *
+    min_resource)``.
+
+    >>> rung_resources(1, 27, 3)
+    [1, 3, 9, 27]
+    >>> rung_resources(2, 30, 3)
+    [3, 10, 30]
+    """
+    rungs = [int(max_resource)]
+    while True:
+        nxt = int(round(rungs[-1] / factor))
+        if nxt < min_resource or nxt >= rungs[-1]:
+            break
+        rungs.append(nxt)
+    return rungs[::-1]
+
+
+def _lstm_path(estimator):
+    """Parameter prefix of the LSTM step, checked to be continuable."""
+    try:
+        prefix = _find_lstm_prefix(estimator)
+    except ValueError as exc:
+        raise ValueError(
+            "resource='max_epochs' needs an LSTM estimator, alone or as the "
+            f"final step of a Pipeline; {exc}"
+        ) from None
+    est = estimator
+    for part in prefix.split("__")[:-1]:
+        if not (isinstance(est, Pipeline) and est.steps[-1][0] == part):
+            raise ValueError(
+                "resource='max_epochs' continues the training of the LSTM "
+                "estimator, which must be the estimator itself or the final step "
+                f"of a (possibly nested) Pipeline; found it at {prefix[:-2]!r}."
+            )
+        est = est.steps[-1][1]
+    return prefix
+
+
+def make_fidelity(search, subspaces):
+    """The successive-halving schedule of a search, or None when it is off."""
+    if search.resource is None:
+        return None
+    estimator = search.estimator
+    prefix = _lstm_path(estimator)
+    name = prefix + "max_epochs"
+    if search.resource not in ("max_epochs", name):
+        raise ValueError(
+            f"resource must be 'max_epochs' (or {name!r}), got {search.resource!r}."
+        )
+    for sub in subspaces:
+        if name in sub.names:
+            raise ValueError(
+                f"{name!r} is the multi-fidelity resource and cannot also be "
+                "searched over; remove it from search_spaces or set resource=None."
+            )
+    max_resource = search.max_resource
+    if max_resource is None:
+        max_resource = estimator.get_params(deep=True)[name]
+    factor = search.reduction_factor
+    min_resource = search.min_resource
+    if min_resource is None:
+        min_resource = max(1, int(round(max_resource / factor**2)))
+    if min_resource > max_resource:
+        raise ValueError(
+            f"min_resource ({min_resource}) must not be greater than "
+            f"max_resource ({max_resource})."
+        )
+    return _SuccessiveHalving(
+        prefix, rung_resources(min_resource, max_resource, factor), factor
+    )
+
+
+# ------------------------------------------------------------ fold tasks
+def _continue_training(model, prefix, X, y, epochs):
+    """Train the LSTM step of a fitted model for ``epochs`` more epochs."""
+    est = model
+    for _ in prefix.split("__")[:-1]:
+        if len(est.steps) > 1:
+            X = est[:-1].transform(X)  # fitted on the first rung, never refitted
+        est = est.steps[-1][1]
+    est.set_params(warm_start=True, max_epochs=int(epochs))
+    est.fit(X, y)
+
+
+def _lstm_of(model, prefix):
+    est = model
+    for _ in prefix.split("__")[:-1]:
+        est = est.steps[-1][1]
+    return est
+
+
+def _fold_step(model, first, epochs, prefix, X, y, train, test, ctx):
+    """Fit (first rung) or continue one fold model, then score it.
+
+    Returns the model (``None`` after a failure), the ``_fit_and_score``-style
+    entry and the number of epochs actually trained.
+    """
+    scorer = ctx["scorer"]
+    error_score = ctx["error_score"]
+    X_train, y_train = _safe_split(model, X, y, train)
+    X_test, y_test = _safe_split(model, X, y, test, train)
+    score_params = ctx["score_params"]
+    score_test = _check_method_params(X, params=score_params, indices=test)
+    score_train = _check_method_params(X, params=score_params, indices=train)
+    before = 0 if first else getattr(_lstm_of(model, prefix), "n_iter_", 0)
+    entry = {}
+    start = time.time()
+    try:
+        if first:
+            model.fit(X_train, y_train)
+        else:
+            _continue_training(model, prefix, X_train, y_train, epochs)
+    except Exception:
+        if error_score == "raise":
+            raise
+        fit_time = time.time() - start
+        if hasattr(scorer, "_scorers"):
+            test_scores = {name: error_score for name in scorer._scorers}
+            train_scores = dict(test_scores)
+        else:
+            test_scores = train_scores = error_score
+        entry["fit_error"] = format_exc()
+        score_time = 0.0
+        done = epochs
+        model = None
+    else:
+        entry["fit_error"] = None
+        fit_time = time.time() - start
+        test_scores = _score(model, X_test, y_test, scorer, score_test, error_score)
+        score_time = time.time() - start - fit_time
+        if ctx["return_train_score"]:
+            train_scores = _score(model, X_train, y_train, scorer, score_train,
+                                  error_score)
+        done = getattr(_lstm_of(model, prefix), "n_iter_", before + epochs) - before
+    entry["test_scores"] = test_scores
+    if ctx["return_train_score"]:
+        entry["train_scores"] = train_scores
+    entry["n_test_samples"] = _num_samples(X_test)
+    entry["fit_time"] = fit_time
+    entry["score_time"] = score_time
+    return model, entry, int(done)
+
+
+# ------------------------------------------------------------ the schedule
+class _SuccessiveHalving:
+    """Successive halving over epochs for the batches of one search ``fit``.
+
+    Parameters
+    ----------
+    prefix : str
+        Parameter prefix of the LSTM step (``""`` for a bare estimator).
+    resources : list of int
+        Epochs at each rung, increasing; the last is the full budget.
+    factor : float
+        Reduction factor: ``1 / factor`` of a rung's candidates are promoted.
+    """
+
+    def __init__(self, prefix, resources, factor):
+        self.prefix = prefix
+        self.resources = list(resources)
+        self.factor = factor
+        self.n_epochs = 0  # epochs trained over all folds and candidates
+        self.rung_of = {}  # canonical key -> highest rung reached
+        self.on_rung = None  # test hook: called as on_rung(k, alive, models)
+        self._cells = None
+        self._data = None
+
+    @property
+    def max_resource(self):
+        return self.resources[-1]
+
+    def n_promoted(self, n):
+        """Number of candidates promoted out of ``n``."""
+        return max(1, int(n // self.factor))
+
+    # -- the running fit --------------------------------------------------
+    def _bind(self, run):
+        if self._data is not None:
+            return self._data
+        search = run.search
+        fn = inspect.unwrap(run.evaluate_candidates)
+        names = getattr(getattr(fn, "__code__", None), "co_freevars", ())
+        cells = dict(zip(names, getattr(fn, "__closure__", None) or ()))
+        missing = [name for name in _CLOSURE_NAMES if name not in cells]
+        if missing:
+            raise RuntimeError(
+                "Multi-fidelity search needs the state of scikit-learn's "
+                "BaseSearchCV.fit, which this scikit-learn version does not expose "
+                f"in the same way (missing {missing}); set resource=None."
+            )
+        self._cells = cells
+        X = cells["X"].cell_contents
+        y = cells["y"].cell_contents
+        routed = cells["routed_params"].cell_contents
+        kwargs = cells["fit_and_score_kwargs"].cell_contents
+        if kwargs.get("fit_params"):
+            raise ValueError(
+                "Multi-fidelity search does not support fit parameters "
+                f"({sorted(kwargs['fit_params'])}); set resource=None to pass them."
+            )
+        splits = list(search._checked_cv_orig.split(X, y, **routed.splitter.split))
+        self._data = {
+            "X": X,
+            "y": y,
+            "splits": splits,
+            "ctx": {
+                "scorer": kwargs["scorer"],
+                "score_params": kwargs.get("score_params") or {},
+                "return_train_score": kwargs.get("return_train_score", False),
+                "error_score": search.error_score,
+            },
+        }
+        return self._data
+
+    def _metric(self, search, scores):
+        if not isinstance(scores, dict):
+            return scores
+        if isinstance(search.refit, str) and search.refit in scores:
+            return scores[search.refit]
+        return next(iter(scores.values()))
+
+    def _mean(self, search, entries):
+        if any(e["fit_error"] is not None for e in entries):
+            return math.nan
+        values = [float(self._metric(search, e["test_scores"])) for e in entries]
+        mean = float(np.mean(values))
+        return mean if math.isfinite(mean) else math.nan
+
+    # -- one batch --------------------------------------------------------
+    def run_batch(self, search, params_list, data):
+        """Run the rungs over a batch of candidates.
+
+        Returns
+        -------
+        entries : list of list of dict
+            Per candidate, its per-split entries at the highest rung reached.
+        reached : list of int
+            Highest rung of each candidate.
+        n_tasks : int
+            Number of fold fits (first fits and continuations).
+        """
+        X, y, splits, ctx = data["X"], data["y"], data["splits"], data["ctx"]
+        n_splits = len(splits)
+        base = clone(search.estimator)
+        name = self.prefix + "max_epochs"
+        alive = list(range(len(params_list)))
+        models = {}
+        fit_time = {}
+        entries = {}
+        reached = [0] * len(params_list)
+        n_tasks = 0
+        parallel = Parallel(n_jobs=search.n_jobs, pre_dispatch=search.pre_dispatch)
+        for k, budget in enumerate(self.resources):
+            epochs = budget - (self.resources[k - 1] if k else 0)
+            tasks = [(c, s) for c in alive for s in range(n_splits)]
+
+            def model_of(c, s, k=k, budget=budget):
+                if k:
+                    return models.pop((c, s))
+                est = clone(base).set_params(**clone(params_list[c], safe=False))
+                return est.set_params(**{name: budget})
+
+            outs = parallel(
+                delayed(_fold_step)(model_of(c, s), k == 0, epochs, self.prefix, X, y,
+                                    splits[s][0], splits[s][1], ctx)
+                for c, s in tasks
+            )
+            n_tasks += len(tasks)
+            for (c, s), (model, entry, done) in zip(tasks, outs):
+                fit_time[c, s] = fit_time.get((c, s), 0.0) + entry["fit_time"]
+                entry["fit_time"] = fit_time[c, s]
+                entries[c, s] = entry
+                reached[c] = k
+                self.n_epochs += done
+                if model is not None:
+                    models[c, s] = model
+            if self.on_rung is not None:
+                self.on_rung(k, list(alive), dict(models))
+            if k == len(self.resources) - 1:
+                break
+            means = {
+                c: self._mean(search, [entries[c, s] for s in range(n_splits)])
+                for c in alive
+            }
+            ranked = sorted(
+                (c for c in alive if math.isfinite(means[c])),
+                key=lambda c: (-means[c], c),
+            )
+            alive = sorted(ranked[: self.n_promoted(len(alive))])
+            for key in [key for key in models if key[0] not in alive]:
+                del models[key]  # stopped candidates: free their models now
+            if not alive:
+                break
+        models.clear()
+        return (
+            [[entries[c, s] for s in range(n_splits)] for c in range(len(params_list))],
+            reached,
+            n_tasks,
+        )
+
+    # -- glue with _SearchRun ----------------------------------------------
+    def cross_validate(self, run, keys, extra):
+        """Evaluate new configurations; the multi-fidelity ``_cross_validate``."""
+        from ._common import _FailedBatch
+
+        search = run.search
+        data = self._bind(run)
+        params = [run.params_of(key) for key in keys]
+        per_candidate, reached, n_tasks = self.run_batch(search, params, data)
+        run.n_fits += n_tasks
+        for key, rung in zip(keys, reached):
+            self.rung_of[key] = rung
+        entries = [entry for cand in per_candidate for entry in cand]
+        more = {name: [value] * len(params) for name, value in extra.items()}
+        more["n_resources"] = [self.resources[r] for r in reached]
+        more["rung"] = list(reached)
+        try:
+            _warn_or_raise_about_fit_failures(entries, search.error_score)
+        except ValueError as exc:
+            if search.error_score == "raise" or "fits failed" not in str(exc):
+                raise
+            warnings.warn(
+                f"All fits of {len(params)} candidate(s) failed; they are recorded "
+                f"with error_score={search.error_score!r} and the search goes "
+                f"on.{exc}",
+                FitFailedWarning,
+            )
+            batch_extra = dict(extra, n_resources=self.resources[0], rung=0)
+            run.failed_batches.append(
+                _FailedBatch(run.n_recorded, params, batch_extra, str(exc))
+            )
+            return [math.nan] * len(params)
+        if callable(search.scoring):
+            _insert_error_scores(entries, search.error_score)
+        self._record(search, params, entries, more)
+        return [self._mean(search, cand) for cand in per_candidate]
+
+    def _record(self, search, params, entries, more):
+        """Append to BaseSearchCV.fit's lists and format, as it would."""
+        cells = self._cells
+        all_params = cells["all_candidate_params"].cell_contents
+        all_out = cells["all_out"].cell_contents
+        all_more = cells["all_more_results"].cell_contents
+        all_params.extend(params)
+        all_out.extend(entries)
+        for name, values in more.items():
+            all_more[name].extend(values)
+        cells["results"].cell_contents = search._format_results(
+            all_params, search.n_splits_, all_out, all_more
+        )
+
+    def rank(self, results, failed):
+        """Rank candidates that got the full budget above stopped ones.
+
+        Failed candidates stay last; within each group the order is by
+        mean score, as scikit-learn ranks.
+        """
+        if "n_resources" not in results:
+            return
+        full = np.asarray(results["n_resources"], dtype=float) >= self.max_resource
+        if full.all() or not full.any():
+            return
+        failed = np.asarray(failed, dtype=bool)
+        if len(failed) != len(full):
+            failed = np.zeros(len(full), dtype=bool)
+        tier = np.where(failed, 0, np.where(full, 2, 1))
+        for key in [k for k in results if k.startswith("rank_test_")]:
+            means = np.array(results["mean_test_" + key[len("rank_test_"):]], dtype=float)
+            means = np.where(np.isfinite(means), means, -np.inf)
+            order = sorted(range(len(means)), key=lambda i: (-tier[i], -means[i]))
+            ranks = np.empty(len(means), dtype=np.int32)
+            prev = None
+            for pos, i in enumerate(order):
+                if prev is None or (tier[i], means[i]) != (tier[prev], means[prev]):
+                    current = pos + 1
+                ranks[i] = current
+                prev = i
+            results[key] = ranks
+
+    def surrogate_scores(self, keys, scores):
+        """Scores to tell a surrogate model: stopped candidates penalised.
+
+        A candidate stopped before the last rung is told its last-rung score,
+        but never more than the lowest final score of the candidates that
+        completed the full budget in the same batch. Its low-budget score is
+        informative (it ranks the stopped candidates among themselves) yet
+        not comparable with full-budget scores; the cap keeps the order
+        that successive halving decided.
+        """
+        last = len(self.resources) - 1
+        done = [
+            s for key, s in zip(keys, scores)
+            if s is not None and math.isfinite(s) and self.rung_of.get(key) == last
+        ]
+        if not done:
+            return list(scores)
+        floor = min(done)
+        return [
+            min(s, floor)
+            if (s is not None and math.isfinite(s) and self.rung_of.get(key, last) < last)
+            else s
+            for key, s in zip(keys, scores)
+        ]
