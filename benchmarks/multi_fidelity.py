@@ -1,0 +1,180 @@
+"""Multi-fidelity search against full-budget random search and sklearn's halving.
+
+On ItalyPowerDemand (train split, 67 series of 24 steps), a
+``SequenceScaler`` + ``LSTMClassifier`` pipeline is tuned over one search
+space by
+
+* ``RandomizedSearchCV`` -- the reference: ``--n-random`` candidates, each
+  trained for the full ``--max-epochs`` on every fold;
+* ``BayesSearchCV(resource="max_epochs")`` -- batches of ``--n-points``
+  candidates go through successive halving; survivors continue training;
+* ``GeneticSearchCV(resource="max_epochs")`` -- the same schedule inside each
+  generation;
+* ``HalvingRandomSearchCV(resource="lstmclassifier__max_epochs")`` --
+  scikit-learn's successive halving, which retrains survivors from scratch.
+
+All share the folds, the rungs (``--min-epochs`` times powers of the factor
+up to ``--max-epochs``) and, per seed, the random state. For every seed the
+script prints each method's best cross-validated score, its wall time and the
+ratio of its wall time to the random search's, run side by side in one
+process; a summary follows. The goal of the multi-fidelity searchers: at
+least the random search's best score in at most a quarter of its time.
+
+Usage::
+
+    python benchmarks/multi_fidelity.py                 # full run, 3 seeds
+    python benchmarks/multi_fidelity.py --quick         # a short smoke run
+"""
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+from sklearn.model_selection import (
+    HalvingRandomSearchCV,
+    RandomizedSearchCV,
+    StratifiedKFold,
+)
+from sklearn.pipeline import make_pipeline
+from skopt.space import Categorical, Integer, Real
+
+from sklstm import LSTMClassifier
+from sklstm.datasets import load_italy_power_demand
+from sklstm.preprocessing import SequenceScaler
+from sklstm.search import BayesSearchCV, GeneticSearchCV
+
+P = "lstmclassifier__"
+SPACE = {
+    P + "hidden_size": Integer(8, 64, prior="log-uniform", base=2),
+    P + "num_layers": Integer(1, 2),
+    P + "dropout": Real(0.0, 0.3),
+    P + "lr": Real(1e-3, 1e-1, prior="log-uniform"),
+    P + "optimizer": Categorical(["adam", "rmsprop", "sgd"]),
+}
+
+
+class SkoptDistribution:
+    """A scikit-optimize dimension as a scipy-like ``rvs`` distribution."""
+
+    def __init__(self, dimension):
+        self.dimension = dimension
+
+    def rvs(self, random_state=None):
+        value = self.dimension.rvs(n_samples=1, random_state=random_state)[0]
+        return value.item() if isinstance(value, np.generic) else value
+
+
+def pipeline(max_epochs, seed):
+    return make_pipeline(
+        SequenceScaler(),
+        LSTMClassifier(max_epochs=max_epochs, batch_size=16, random_state=seed),
+    )
+
+
+def run_methods(args, seed, X, y):
+    cv = StratifiedKFold(args.cv, shuffle=True, random_state=seed)
+    est = pipeline(args.max_epochs, seed)
+    rungs = dict(resource="max_epochs", min_resource=args.min_epochs,
+                 reduction_factor=args.factor)
+    distributions = {name: SkoptDistribution(dim) for name, dim in SPACE.items()}
+    methods = {
+        "random (full budget)": RandomizedSearchCV(
+            est, distributions, n_iter=args.n_random, cv=cv, random_state=seed,
+            n_jobs=args.n_jobs,
+        ),
+        "BayesSearchCV multi-fidelity": BayesSearchCV(
+            est, SPACE, n_iter=args.n_bayes, n_points=args.n_points, cv=cv,
+            random_state=seed, n_jobs=args.n_jobs,
+            optimizer_kwargs={"n_initial_points": args.n_points,
+                              "base_estimator": "ET"},
+            **rungs,
+        ),
+        "GeneticSearchCV multi-fidelity": GeneticSearchCV(
+            est, SPACE, population_size=args.population,
+            n_generations=args.generations, cv=cv, random_state=seed,
+            n_jobs=args.n_jobs, **rungs,
+        ),
+        "HalvingRandomSearchCV": HalvingRandomSearchCV(
+            est, distributions, resource=P + "max_epochs",
+            max_resources=args.max_epochs, min_resources=args.min_epochs,
+            factor=args.factor, n_candidates=args.n_halving, cv=cv,
+            random_state=seed, n_jobs=args.n_jobs,
+        ),
+    }
+    out = {}
+    for name, search in methods.items():
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            search.fit(X, y)
+        wall = time.perf_counter() - start
+        epochs = getattr(search, "n_epochs_spent_", None)
+        if epochs is None and name.startswith("random"):
+            epochs = args.n_random * args.cv * args.max_epochs
+        if epochs is None and hasattr(search, "n_resources_"):
+            epochs = sum(
+                n * r for n, r in zip(search.n_candidates_, search.n_resources_)
+            ) * args.cv
+        out[name] = (float(search.best_score_), wall, epochs,
+                     len(search.cv_results_["params"]))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max-epochs", type=int, default=54)
+    parser.add_argument("--min-epochs", type=int, default=6)
+    parser.add_argument("--factor", type=float, default=3)
+    parser.add_argument("--cv", type=int, default=3)
+    parser.add_argument("--n-random", type=int, default=30)
+    parser.add_argument("--n-bayes", type=int, default=27)
+    parser.add_argument("--n-points", type=int, default=9)
+    parser.add_argument("--population", type=int, default=9)
+    parser.add_argument("--generations", type=int, default=2)
+    parser.add_argument("--n-halving", type=int, default=27)
+    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny settings: checks that the script runs")
+    args = parser.parse_args()
+    if args.quick:
+        args.seeds = args.seeds[:1]
+        args.max_epochs, args.min_epochs, args.cv = 4, 1, 2
+        args.n_random, args.n_bayes, args.n_points = 4, 4, 4
+        args.population, args.generations, args.n_halving = 4, 1, 4
+        args.factor = 2
+    torch.set_num_threads(1)
+    X, y = load_italy_power_demand(split="train")
+    print(f"ItalyPowerDemand train {X.shape}, cv={args.cv}, max_epochs="
+          f"{args.max_epochs}, min_epochs={args.min_epochs}, factor={args.factor}, "
+          f"n_jobs={args.n_jobs}, torch threads 1")
+    # warm up torch (first-call initialisation) outside the timed runs
+    pipeline(2, 0).fit(X, y)
+    summary = {}
+    for seed in args.seeds:
+        results = run_methods(args, seed, X, y)
+        ref_score, ref_wall = results["random (full budget)"][:2]
+        print(f"\nseed {seed}")
+        print(f"  {'method':32s} {'best CV':>8s} {'wall s':>8s} {'ratio':>6s} "
+              f"{'epochs':>7s} {'cands':>5s}")
+        for name, (score, wall, epochs, n) in results.items():
+            ratio = wall / ref_wall
+            summary.setdefault(name, []).append((score, ratio, score >= ref_score))
+            print(f"  {name:32s} {score:8.4f} {wall:8.1f} {ratio:6.2f} "
+                  f"{epochs if epochs is not None else '-':>7} {n:5d}")
+    print("\nsummary over seeds (ratio = wall time / random search's wall time)")
+    for name, rows in summary.items():
+        scores = [r[0] for r in rows]
+        ratios = [r[1] for r in rows]
+        wins = sum(r[2] for r in rows)
+        print(f"  {name:32s} mean best CV {statistics.mean(scores):.4f}, "
+              f"median ratio {statistics.median(ratios):.2f}, "
+              f">= random's score in {wins}/{len(rows)} seeds")
+
+
+if __name__ == "__main__":
+    main()
