@@ -34,7 +34,7 @@ from scipy.stats import rankdata
 from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state, indexable
 
-from . import _checkpoint
+from . import _checkpoint, _distributed, _progress
 
 _SEED_MAX = 2**31 - 1
 
@@ -379,6 +379,7 @@ class _SearchRun:
 
     def finish(self):
         """Record trailing failed batches; raise if no fit ever succeeded."""
+        _progress.close(self)
         if self.callback_ctx is not None:
             self.callback_ctx.call_on_fit_task_end(estimator=self.search)
         if self.last_results is None:
@@ -420,7 +421,7 @@ class _SearchRun:
         )
         if verbose >= 2 and self.best_key is not None:
             line += f", best params {self.params_of(self.best_key)}"
-        print(line, flush=True)
+        _progress.report(self, n_new, line)
 
     def hall_of_fame(self, size):
         """The ``size`` best configurations, best first."""
@@ -514,7 +515,8 @@ class _SearchMixin:
         """
         self._validate_params()
         X, y = indexable(X, y)
-        with _checkpoint.checkpoint_context(self, X, y, params):
+        with _checkpoint.checkpoint_context(self, X, y, params), \
+                _distributed.scatter_once(X, y):
             return super().fit(X, y, **params)
 
     def _format_results(self, candidate_params, n_splits, out, more_results=None):

@@ -1,0 +1,69 @@
+"""Send the training data to Dask workers once per search, not once per batch.
+
+joblib's Dask backend scatters large arguments of the tasks it submits, but
+it forgets them at the end of every ``Parallel`` call: a search that runs one
+call per batch (every sequential searcher) would send ``X`` and ``y`` to the
+cluster again for every batch. The backend also keeps a second, lasting map
+of already-scattered objects (filled by its ``scatter=`` option) that it looks
+up by object identity before scattering anything. While a search runs under
+the Dask backend, :func:`scatter_once` broadcasts ``X`` and ``y`` to every
+worker once and registers them in that map, so every batch reuses the same
+futures; they are released when the search ends.
+"""
+
+from contextlib import contextmanager, suppress
+
+import joblib
+
+__all__ = []
+
+
+def _dask_backend():
+    """The active joblib backend if it is Dask's, else None."""
+    try:
+        backend, _ = joblib.parallel.get_active_backend()
+    except Exception:  # pragma: no cover - joblib internals
+        return None
+    if type(backend).__name__ != "DaskDistributedBackend":
+        return None
+    if not hasattr(backend, "data_futures") or not hasattr(backend, "client"):
+        return None  # pragma: no cover - a joblib without the lasting map
+    return backend
+
+
+@contextmanager
+def scatter_once(*arrays):
+    """Broadcast ``arrays`` to the Dask workers for the duration of a search.
+
+    Does nothing unless the active joblib backend is Dask's. ``None`` entries
+    and objects the backend already holds (passed through its ``scatter=``
+    option) are skipped.
+    """
+    backend = _dask_backend()
+    if backend is None:
+        yield
+        return
+    items = [
+        a for a in arrays
+        if a is not None and id(a) not in backend.data_futures
+    ]
+    # identical objects are sent once
+    items = list({id(a): a for a in items}.values())
+    if not items:
+        yield
+        return
+    futures = backend.client.scatter(items, broadcast=True, hash=False)
+    keep = getattr(backend, "_scatter", None)
+    for item, future in zip(items, futures):
+        backend.data_futures[id(item)] = future
+        if keep is not None:  # the backend keeps its objects alive (ids stay valid)
+            keep.append(item)
+    try:
+        yield
+    finally:
+        for item in items:
+            backend.data_futures.pop(id(item), None)
+        if keep is not None:
+            keep[:] = [k for k in keep if all(k is not item for item in items)]
+        with suppress(Exception):
+            backend.client.cancel(futures)
