@@ -427,7 +427,10 @@ class _SearchRun:
         """The ``size`` best configurations, best first."""
         ranked = sorted(
             (key for key, score in self.cache.items() if math.isfinite(score)),
-            key=lambda key: (-self.cache[key], self.rows[key]),
+            key=lambda key: (
+                # with multi-fidelity, full-budget candidates come first
+                self.fidelity is not None and not self.fidelity.completed(key),
+                -self.cache[key], self.rows[key]),
         )
         return [
             {"params": self.params_of(key), "score": self.cache[key],

@@ -250,6 +250,10 @@ class _SuccessiveHalving:
     def max_resource(self):
         return self.resources[-1]
 
+    def completed(self, key):
+        """Whether a configuration was trained for the full budget."""
+        return self.rung_of.get(key, len(self.resources) - 1) == len(self.resources) - 1
+
     def n_promoted(self, n):
         """Number of candidates promoted out of ``n``."""
         return max(1, int(n // self.factor))

@@ -187,7 +187,8 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         ``pandas.DataFrame(search.logbook_)`` gives a table.
     hall_of_fame_ : list of dict
         The best configurations, best first, as dicts with ``params``,
-        ``score`` and ``index`` (row in ``cv_results_``).
+        ``score`` and ``index`` (row in ``cv_results_``). With ``resource``,
+        configurations trained for the full budget come first.
     n_fits_ : int
         Number of cross-validation fits run (the refit excluded).
     n_generations_ : int

@@ -248,6 +248,10 @@ def test_genetic_generations_and_regressor():
         rows = res["generation"] == g
         # every generation's new configurations went through the rungs
         assert res["n_resources"][rows].max() == 4
+    # the hall of fame puts full-budget configurations first
+    best = search.hall_of_fame_[0]
+    assert res["n_resources"][best["index"]] == 4
+    assert best["index"] == search.best_index_
 
 
 def test_failed_candidates_are_not_promoted():
