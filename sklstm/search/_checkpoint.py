@@ -336,9 +336,10 @@ def publish_replayed(run):
     formatted results into the variable ``fit`` reads them from.
     """
     fn = run.evaluate_candidates
-    cells = dict(zip(getattr(fn, "__code__", None).co_freevars
-                     if hasattr(fn, "__code__") else (),
-                     getattr(fn, "__closure__", None) or ()))
+    code = getattr(fn, "__code__", None)
+    cells = {}
+    if code is not None:
+        cells = dict(zip(code.co_freevars, getattr(fn, "__closure__", None) or ()))
     needed = ("all_candidate_params", "all_out", "all_more_results", "results")
     if not all(name in cells for name in needed):  # pragma: no cover
         raise RuntimeError(

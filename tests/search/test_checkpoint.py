@@ -144,6 +144,14 @@ def test_killed_search_resumes_exactly(kind, helpers, tmp_path):
     assert resumed.best_params_ == reference.best_params_
     assert resumed.best_index_ == reference.best_index_
     assert resumed.n_fits_ == reference.n_fits_
+    # the finished checkpoint restores the whole search: only the refit runs
+    before = _lines(log)
+    restored = helpers.make(kind, log, checkpoint).fit(X, y)
+    assert _lines(log) - before == 1
+    assert restored.cv_results_["params"] == ref["params"]
+    np.testing.assert_array_equal(restored.cv_results_["rank_test_score"],
+                                  ref["rank_test_score"])
+    assert restored.best_params_ == reference.best_params_
     # no temporary files left beside the checkpoint
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
