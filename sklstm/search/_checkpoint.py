@@ -158,6 +158,12 @@ class SearchCheckpoint:
         """Load ``path`` if it exists, refusing one written by another search."""
         checkpoint = cls(path, fingerprint)
         if not os.path.exists(checkpoint.path):
+            directory = os.path.dirname(os.path.abspath(checkpoint.path))
+            if not os.path.isdir(directory):
+                raise ValueError(
+                    f"The directory of the checkpoint {checkpoint.path!r} does not "
+                    "exist; create it or choose another checkpoint path."
+                )
             return checkpoint
         try:
             with open(checkpoint.path, "rb") as f:

@@ -244,6 +244,11 @@ def test_foreign_file_is_refused(tmp_path):
         _tree_search("bayes", checkpoint=path).fit(X, y)
 
 
+def test_missing_directory_is_refused_before_fitting(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        _tree_search("genetic", checkpoint=tmp_path / "no" / "ckpt").fit(*data())
+
+
 def test_checkpoint_is_a_parameter():
     search = _tree_search("bayes", checkpoint="a.ckpt")
     assert search.get_params()["checkpoint"] == "a.ckpt"
