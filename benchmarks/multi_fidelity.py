@@ -40,6 +40,7 @@ from sklearn.model_selection import (
     StratifiedKFold,
 )
 from sklearn.pipeline import make_pipeline
+from skopt.learning import ExtraTreesRegressor
 from skopt.space import Categorical, Integer, Real
 
 from sklstm import LSTMClassifier
@@ -89,8 +90,15 @@ def run_methods(args, seed, X, y):
         "BayesSearchCV multi-fidelity": BayesSearchCV(
             est, SPACE, n_iter=args.n_bayes, n_points=args.n_points, cv=cv,
             random_state=seed, n_jobs=args.n_jobs,
-            optimizer_kwargs={"n_initial_points": args.n_points,
-                              "base_estimator": "ET"},
+            # a small forest and 1000 sampled points keep the surrogate's
+            # cost (9 refits per constant-liar batch) well below the fits'
+            optimizer_kwargs={
+                "n_initial_points": args.n_points,
+                "base_estimator": ExtraTreesRegressor(
+                    n_estimators=30, min_samples_leaf=2, random_state=seed),
+                "acq_optimizer": "sampling",
+                "acq_optimizer_kwargs": {"n_points": 1000},
+            },
             **rungs,
         ),
         "GeneticSearchCV multi-fidelity": GeneticSearchCV(
@@ -107,6 +115,10 @@ def run_methods(args, seed, X, y):
     }
     out = {}
     for name, search in methods.items():
+        if not name.startswith("random") and not any(
+            m.lower() in name.lower() for m in args.methods
+        ):
+            continue
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -138,6 +150,9 @@ def main():
     parser.add_argument("--generations", type=int, default=2)
     parser.add_argument("--n-halving", type=int, default=27)
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--methods", nargs="+",
+                        default=["bayes", "genetic", "halving"],
+                        help="methods besides the random search")
     parser.add_argument("--quick", action="store_true",
                         help="tiny settings: checks that the script runs")
     args = parser.parse_args()
