@@ -371,7 +371,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
                         keys = [(i, subspaces[i].canonical(p)) for p in points]
                         scores, _ = run.evaluate(keys, {"iteration": iteration})
                         if fidelity is not None:
-                            scores = fidelity.surrogate_scores(keys, scores)
+                            scores = fidelity.surrogate_scores(keys, scores, run)
                         pending[i].extend(zip(points, scores))
                         self._tell(optimizers, pending, run)
                         record = {

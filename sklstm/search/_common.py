@@ -429,7 +429,7 @@ class _SearchRun:
             (key for key, score in self.cache.items() if math.isfinite(score)),
             key=lambda key: (
                 # with multi-fidelity, full-budget candidates come first
-                self.fidelity is not None and not self.fidelity.completed(key),
+                self.fidelity is not None and not self.fidelity.completed(key, self),
                 -self.cache[key], self.rows[key]),
         )
         return [

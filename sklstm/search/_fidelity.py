@@ -250,9 +250,10 @@ class _SuccessiveHalving:
     def max_resource(self):
         return self.resources[-1]
 
-    def completed(self, key):
+    def completed(self, key, run=None):
         """Whether a configuration was trained for the full budget."""
-        return self.rung_of.get(key, len(self.resources) - 1) == len(self.resources) - 1
+        rung = self._rung(run, key)
+        return rung is None or rung == len(self.resources) - 1
 
     def n_promoted(self, n):
         """Number of candidates promoted out of ``n``."""
@@ -462,7 +463,22 @@ class _SuccessiveHalving:
                 prev = i
             results[key] = ranks
 
-    def surrogate_scores(self, keys, scores):
+    def _rung(self, run, key):
+        """Highest rung of a configuration; also for rows replayed from a checkpoint."""
+        if key not in self.rung_of and run is not None:
+            params = run.params_of(key)
+            for batch in run.failed_batches:
+                more = getattr(batch, "more", None) or {}
+                for other, rung in zip(batch.params, more.get("rung") or ()):
+                    try:
+                        same = bool(other == params)
+                    except Exception:  # pragma: no cover - exotic parameter values
+                        same = False
+                    if same and rung is not None:
+                        self.rung_of[key] = int(rung)
+        return self.rung_of.get(key)
+
+    def surrogate_scores(self, keys, scores, run=None):
         """Scores to tell a surrogate model: stopped candidates penalised.
 
         A candidate stopped before the last rung is told its last-rung score,
@@ -473,16 +489,17 @@ class _SuccessiveHalving:
         that successive halving decided.
         """
         last = len(self.resources) - 1
+        rungs = [self._rung(run, key) for key in keys]
         done = [
-            s for key, s in zip(keys, scores)
-            if s is not None and math.isfinite(s) and self.rung_of.get(key) == last
+            s for rung, s in zip(rungs, scores)
+            if s is not None and math.isfinite(s) and rung == last
         ]
         if not done:
             return list(scores)
         floor = min(done)
         return [
             min(s, floor)
-            if (s is not None and math.isfinite(s) and self.rung_of.get(key, last) < last)
+            if (s is not None and math.isfinite(s) and rung is not None and rung < last)
             else s
-            for key, s in zip(keys, scores)
+            for rung, s in zip(rungs, scores)
         ]

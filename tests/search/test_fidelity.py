@@ -41,7 +41,7 @@ def _lstm(**kwargs):
     return LSTMClassifier(**kwargs)
 
 
-def _search(kind, estimator=None, space=SPACE, n=6, **kwargs):
+def _search(kind, estimator=None, space=SPACE, n=6, optimizer_kwargs=None, **kwargs):
     estimator = _lstm() if estimator is None else estimator
     kwargs.setdefault("cv", 2)
     kwargs.setdefault("random_state", 0)
@@ -50,7 +50,8 @@ def _search(kind, estimator=None, space=SPACE, n=6, **kwargs):
     kwargs.setdefault("reduction_factor", 2)
     if kind == "bayes":
         return BayesSearchCV(estimator, space, n_iter=n, n_points=n,
-                             optimizer_kwargs={"n_initial_points": 100}, **kwargs)
+                             optimizer_kwargs=optimizer_kwargs or {"n_initial_points": 100},
+                             **kwargs)
     return GeneticSearchCV(estimator, space, population_size=n, n_generations=0,
                            **kwargs)
 
@@ -343,3 +344,36 @@ def test_process_backend_same_results():
     b = _search("bayes", n=3, n_jobs=2).fit(X, y).cv_results_
     np.testing.assert_array_equal(a["rung"], b["rung"])
     np.testing.assert_allclose(a["mean_test_score"], b["mean_test_score"])
+
+
+def test_checkpoint_resume_tells_surrogate_the_same(tmp_path):
+    # the surrogate is told capped scores for stopped candidates; a resumed
+    # search must tell the replayed batches the same, or its proposals differ
+    kwargs = dict(n=3, optimizer_kwargs={
+        "n_initial_points": 3, "base_estimator": "ET",
+        "acq_optimizer": "sampling", "acq_optimizer_kwargs": {"n_points": 200}})
+    full = _search("bayes", **kwargs).set_params(n_iter=6, refit=False).fit(X, y)
+    path = tmp_path / "search.ckpt"
+    _search("bayes", **kwargs).set_params(
+        n_iter=6, refit=False, checkpoint=path, callbacks=lambda search, record: True
+    ).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a diverging resume would warn
+        resumed = _search("bayes", **kwargs).set_params(
+            n_iter=6, refit=False, checkpoint=path).fit(X, y)
+    a, b = full.cv_results_, resumed.cv_results_
+    assert [repr(sorted(p.items())) for p in a["params"]] == [
+        repr(sorted(p.items())) for p in b["params"]
+    ]
+    np.testing.assert_array_equal(a["rung"], b["rung"])
+    np.testing.assert_allclose(a["mean_test_score"], b["mean_test_score"])
+
+
+def test_checkpoint_replay_keeps_hall_of_fame(tmp_path):
+    path = tmp_path / "ga.ckpt"
+    first = _search("genetic", n=4, checkpoint=path).set_params(refit=False).fit(X, y)
+    again = _search("genetic", n=4, checkpoint=path).set_params(refit=False).fit(X, y)
+    assert [h["index"] for h in again.hall_of_fame_] == [
+        h["index"] for h in first.hall_of_fame_
+    ]
+    assert again.cv_results_["n_resources"][again.hall_of_fame_[0]["index"]] == 4
