@@ -312,6 +312,11 @@ class _BaseLSTM(BaseEstimator):
         kwargs.update({f"criterion__{k}": v for k, v in criterion_kwargs.items()})
         if self.verbose < 2:
             kwargs["callbacks__print_log"] = None
+        if not self.early_stopping:
+            # nothing is held out: skip the validation callbacks' per-batch work
+            kwargs["callbacks__valid_loss"] = None
+            if self._net_class is NeuralNetClassifier:
+                kwargs["callbacks__valid_acc"] = None
         n_tokens = getattr(self, "n_tokens_", None) if self.embedding_dim else None
         net = self._net_class(
             module=SequenceNet,
