@@ -36,13 +36,29 @@ class _GBRTSurrogate(GradientBoostingQuantileRegressor):
 
     scikit-optimize 0.10 checks ``is_regressor`` on its quantile gradient
     boosting model, which lacks scikit-learn >= 1.6 tags and so fails the
-    check; this subclass only adds the tag.
+    check; this subclass adds the tag, and computes the predictive spread
+    without ``np.in1d`` (removed in numpy 2.4).
     """
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.estimator_type = "regressor"
         return tags
+
+    def predict(self, X, return_std=False, return_quantiles=False):
+        # scikit-optimize 0.10's own std path calls np.in1d, gone in numpy 2.4
+        if return_std and not return_quantiles:
+            quantiles = list(self.quantiles)
+            if not {0.16, 0.5, 0.84} <= set(quantiles):
+                raise ValueError(
+                    "return_std needs the quantiles 0.16, 0.5 and 0.84; got "
+                    f"{quantiles}."
+                )
+            low, mean, high = (
+                self.regressors_[quantiles.index(q)].predict(X) for q in (0.16, 0.5, 0.84)
+            )
+            return mean, (high - low) / 2.0
+        return super().predict(X, return_std=return_std, return_quantiles=return_quantiles)
 
 
 def _surrogate(base_estimator, seed):
