@@ -40,14 +40,16 @@ class SkoptDimension:
         return value.item() if hasattr(value, "item") else value
 
 
-def make_searchers(pipe, space, budget, seed, n_jobs=1):
+def make_searchers(pipe, space, budget, seed, n_jobs=1, population=10):
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     common = dict(cv=cv, n_jobs=n_jobs, random_state=seed, error_score=np.nan)
-    population = 5
     return {
+        # the GA's cache never refits a configuration it has seen, so it gets
+        # as many generations as it needs to cross-validate `budget` distinct
+        # candidates (max_fits = budget x 3 folds), like the other two
         "GeneticSearchCV": GeneticSearchCV(
             pipe, space, population_size=population,
-            n_generations=budget // population - 1, max_fits=budget * 3, **common,
+            n_generations=4 * budget, max_fits=budget * 3, **common,
         ),
         "BayesSearchCV": BayesSearchCV(pipe, space, n_iter=budget, **common),
         "RandomizedSearchCV": RandomizedSearchCV(
@@ -64,6 +66,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--n-jobs", type=int, default=2,
                         help="workers for the quality part (all searchers alike)")
+    parser.add_argument("--population", type=int, default=10,
+                        help="GeneticSearchCV population size")
+    parser.add_argument("--searchers", nargs="+",
+                        default=["GeneticSearchCV", "BayesSearchCV", "RandomizedSearchCV"])
     parser.add_argument("--part", choices=["all", "quality", "speedup"], default="all")
     args = parser.parse_args()
 
@@ -85,8 +91,11 @@ def main():
 def quality(args, pipe, space, X, y, X_test, y_test):
     results = {}
     for seed in range(args.seeds):
-        searchers = make_searchers(pipe, space, args.candidates, seed, n_jobs=args.n_jobs)
+        searchers = make_searchers(pipe, space, args.candidates, seed, n_jobs=args.n_jobs,
+                                   population=args.population)
         for name, search in searchers.items():
+            if name not in args.searchers:
+                continue
             t0 = time.perf_counter()
             search.fit(X, y)
             wall = time.perf_counter() - t0
