@@ -26,7 +26,7 @@ import sys
 import time
 import warnings
 import zlib
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import joblib
 import numpy as np
@@ -85,39 +85,37 @@ def _seed_param_names(estimator, subspace_names):
 # ------------------------------------------------------------- torch threads
 @contextmanager
 def _torch_thread_share(n_jobs):
-    """Share torch's intra-op threads between threading-backend workers.
+    """Run every candidate fit with one torch intra-op thread.
 
-    Process-based joblib backends (loky, the default) already start their
-    workers with one thread budget each (``OMP_NUM_THREADS`` and torch's
-    thread count equal ``cpu_count // n_jobs``). Threads of a threading
-    backend share one torch thread pool, so ``n_jobs`` concurrent fits would
-    each use all of it. Under a threading backend with more than one job
-    the pool is shrunk to ``max(1, threads // n_jobs)`` for the duration of
-    the search, then restored.
+    Small recurrent nets gain little from several intra-op threads, and
+    threads that wait for each other at every time step slow a fit many
+    times over when other workers keep the cores busy; parallelism across
+    candidates (``n_jobs``) uses the cores better. One thread per fit in
+    every mode (serial, threads, loky processes through joblib's
+    ``inner_max_num_threads``, Dask workers, which start with one) also
+    makes the arithmetic, and so the scores, the same whatever ``n_jobs``
+    is: oneDNN's results depend on the thread count. The refit of the best
+    candidate runs afterwards with the caller's setting.
     """
     torch = sys.modules.get("torch")
     if torch is None:
         yield
         return
-    try:
-        backend, _ = joblib.parallel.get_active_backend()
-        n_workers = joblib.effective_n_jobs(n_jobs)
-    except Exception:  # pragma: no cover - defensive, joblib internals
-        yield
-        return
-    if n_workers <= 1 or not getattr(backend, "uses_threads", False):
-        yield
-        return
     before = torch.get_num_threads()
-    share = max(1, before // n_workers)
-    if share == before:
-        yield
-        return
-    torch.set_num_threads(share)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    backend, _ = joblib.parallel.get_active_backend()
+    limit_workers = (
+        joblib.parallel_config(backend="loky", inner_max_num_threads=1)
+        if isinstance(backend, joblib._parallel_backends.LokyBackend)
+        else nullcontext()
+    )
+    with limit_workers:
+        if before != 1:
+            torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            if before != 1:
+                torch.set_num_threads(before)
 
 
 def _is_all_failed_error(exc):
