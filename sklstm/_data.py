@@ -262,7 +262,6 @@ def _check_tokens(X, kind, *, min_samples=1):
                     "to turn text into ids."
                 )
         arr = _check_numeric(arr, name="X", dtype=np.int64, min_samples=min_samples)
-        seqs = None
         nonpad = arr != 0
         # length = position of the last non-padding id + 1 (at least 1)
         lengths = np.where(

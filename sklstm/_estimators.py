@@ -28,7 +28,7 @@ from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, EpochScoring, GradientNormClipping, LRScheduler
 from skorch.helper import predefined_split
 
-from ._data import check_sequences, sequence_kind
+from ._data import SequenceBatch, check_sequences, sequence_kind
 from ._modules import SequenceNet
 from ._training import BatchIterator, DivergenceGuard, EpochProgress, SequenceDataset
 
@@ -228,11 +228,11 @@ class _BaseLSTM(BaseEstimator):
                 self, X, reset=reset, dtype=np.float32,
                 ensure_min_samples=1,
             )
-            batch = check_sequences(values)
+            # validate_data has checked and cast everything; no second pass
             if reset:
                 self._input_kind = "2d"
-            batch.values = batch.values[:, :, None]
-            return batch
+            lengths = np.full(values.shape[0], values.shape[1], dtype=np.int64)
+            return SequenceBatch(np.ascontiguousarray(values)[:, :, None], lengths, "2d")
         batch = check_sequences(X)
         if kind == "2d":
             # fitted on sequences; a 2-D array is a set of univariate series

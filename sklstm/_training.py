@@ -6,6 +6,7 @@ speed on small recurrent nets (per-sample ``__getitem__`` plus
 """
 
 import math
+import sys
 
 import numpy as np
 import torch
@@ -156,8 +157,6 @@ class EpochProgress(Callback):
         self.stream = stream
 
     def _out(self):
-        import sys
-
         return self.stream if self.stream is not None else sys.stderr
 
     def on_train_begin(self, net, **kwargs):
