@@ -192,3 +192,35 @@ def test_initial_population_covers_each_gene():
     assert {v[1] for v in first} == {1, 2, 3, 4}
     second = sorted(engine.key(ind)[1][0] for ind in population if ind.subspace == 1)
     assert all(k / 4 <= v < (k + 1) / 4 for k, v in enumerate(second))
+
+
+@pytest.mark.parametrize("crossover, mutation", [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0)])
+def test_mu_lambda_parents_are_tournament_winners(crossover, mutation):
+    # One real gene whose value is the individual's rank; fitness = rank.
+    # Uniform parents (DEAP's varOr) give offspring centred on the middle
+    # rank; tournament parents (size 3) pull them clearly towards the top.
+    engine = GeneticEngine([[Gene("real", 0.0, 9.0)]], population_size=10,
+                           crossover_probability=crossover,
+                           mutation_probability=mutation, tournament_size=3,
+                           offspring_size=400, seed=0)
+    population = []
+    for rank in range(10):
+        ind = ga._Individual([float(rank)], 0)
+        ind.fitness.values = (float(rank),)
+        population.append(ind)
+    offspring = engine._vary_or(population)
+    assert len(offspring) == 400
+    mean = statistics.mean(ind[0] for ind in offspring)
+    # uniform parents: mean 4.5; tournament of 3 with replacement: about 6.2
+    assert mean > 5.5
+    # two distinct parents whenever the population allows it (blending a
+    # parent with itself would give back a copy of it)
+    pairs = [engine._select_parents(population, 2) for _ in range(200)]
+    assert all(a is not b for a, b in pairs)
+    assert engine._select_parents(population[:1], 2) == [population[0]] * 2
+    # one configuration held twice (selection draws with replacement)
+    twice = [population[3], population[3].copy()]
+    assert [p[0] for p in engine._select_parents(twice, 2)] == [3.0, 3.0]
+    mixed = [population[3], population[3], population[5]]
+    pairs = [engine._select_parents(mixed, 2) for _ in range(50)]
+    assert all(sorted(p[0] for p in pair) == [3.0, 5.0] for pair in pairs)
