@@ -12,7 +12,7 @@ A second part measures the parallel speed-up of ``n_jobs=2`` over
 
 Usage::
 
-    python benchmarks/search_quality.py [--candidates 20] [--seeds 3] [--epochs 20]
+    python benchmarks/search_quality.py [--candidates 20] [--seeds 3] [--first-seed 0] [--epochs 20]
 """
 
 import argparse
@@ -62,7 +62,9 @@ def make_searchers(pipe, space, budget, seed, n_jobs=1, population=10):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=20)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="number of seeds")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds are first-seed, first-seed + 1, ...")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--n-jobs", type=int, default=2,
                         help="workers for the quality part (all searchers alike)")
@@ -80,7 +82,8 @@ def main():
     )
     space = default_lstm_space(pipe)
     print(f"ItalyPowerDemand train {X.shape}, {args.candidates} candidates, "
-          f"{args.epochs} epochs per fit, 3-fold CV, seeds 0..{args.seeds - 1}")
+          f"{args.epochs} epochs per fit, 3-fold CV, seeds {args.first_seed}.."
+          f"{args.first_seed + args.seeds - 1}")
 
     if args.part in ("all", "quality"):
         quality(args, pipe, space, X, y, X_test, y_test)
@@ -90,7 +93,7 @@ def main():
 
 def quality(args, pipe, space, X, y, X_test, y_test):
     results = {}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         searchers = make_searchers(pipe, space, args.candidates, seed, n_jobs=args.n_jobs,
                                    population=args.population)
         for name, search in searchers.items():
