@@ -40,7 +40,7 @@ class SkoptDimension:
         return value.item() if hasattr(value, "item") else value
 
 
-def make_searchers(pipe, space, budget, seed, n_jobs=1, population=10):
+def make_searchers(pipe, space, budget, seed, n_jobs=1, population=10, offspring=None):
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     common = dict(cv=cv, n_jobs=n_jobs, random_state=seed, error_score=np.nan)
     return {
@@ -48,7 +48,7 @@ def make_searchers(pipe, space, budget, seed, n_jobs=1, population=10):
         # as many generations as it needs to cross-validate `budget` distinct
         # candidates (max_fits = budget x 3 folds), like the other two
         "GeneticSearchCV": GeneticSearchCV(
-            pipe, space, population_size=population,
+            pipe, space, population_size=population, offspring_size=offspring,
             n_generations=4 * budget, max_fits=budget * 3, **common,
         ),
         "BayesSearchCV": BayesSearchCV(pipe, space, n_iter=budget, **common),
@@ -70,6 +70,9 @@ def main():
                         help="workers for the quality part (all searchers alike)")
     parser.add_argument("--population", type=int, default=10,
                         help="GeneticSearchCV population size")
+    parser.add_argument("--offspring", type=int, default=None,
+                        help="GeneticSearchCV offspring per generation "
+                             "(default: the population size)")
     parser.add_argument("--searchers", nargs="+",
                         default=["GeneticSearchCV", "BayesSearchCV", "RandomizedSearchCV"])
     parser.add_argument("--part", choices=["all", "quality", "speedup"], default="all")
@@ -95,7 +98,8 @@ def quality(args, pipe, space, X, y, X_test, y_test):
     results = {}
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         searchers = make_searchers(pipe, space, args.candidates, seed, n_jobs=args.n_jobs,
-                                   population=args.population)
+                                   population=args.population,
+                                   offspring=args.offspring)
         for name, search in searchers.items():
             if name not in args.searchers:
                 continue
