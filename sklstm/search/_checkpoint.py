@@ -117,21 +117,22 @@ class _StoredBatch:
     failed).
     """
 
-    __slots__ = ("keys", "extra", "scores", "segments", "n_fits")
+    __slots__ = ("keys", "extra", "scores", "segments", "n_fits", "n_epochs")
 
-    def __init__(self, keys, extra, scores, segments, n_fits):
+    def __init__(self, keys, extra, scores, segments, n_fits, n_epochs=0):
         self.keys = keys
         self.extra = extra
         self.scores = scores
         self.segments = segments
         self.n_fits = n_fits
+        self.n_epochs = n_epochs  # epochs trained by a multi-fidelity batch
 
     def __getstate__(self):
         return {name: getattr(self, name) for name in self.__slots__}
 
     def __setstate__(self, state):
         for name in self.__slots__:
-            setattr(self, name, state[name])
+            setattr(self, name, state.get(name, 0))
 
 
 class SearchCheckpoint:
@@ -245,10 +246,11 @@ class SearchCheckpoint:
         del self.batches[self.position:]
         return None
 
-    def record(self, keys, extra, scores, segments, n_fits):
+    def record(self, keys, extra, scores, segments, n_fits, n_epochs=0):
         """Store a finished batch and rewrite the file."""
         self.batches.append(
-            _StoredBatch(list(keys), dict(extra), list(scores), segments, n_fits)
+            _StoredBatch(list(keys), dict(extra), list(scores), segments, n_fits,
+                         n_epochs)
         )
         self.position = len(self.batches)
         self.save()
@@ -330,6 +332,8 @@ def replay(run, batch):
             _, params, extra, message = segment
             run.failed_batches.append(_FailedBatch(run.n_recorded, params, extra, message))
     run.n_fits += batch.n_fits
+    if run.fidelity is not None:
+        run.fidelity.n_epochs += batch.n_epochs
     return list(batch.scores)
 
 

@@ -272,10 +272,13 @@ class _SearchRun:
         stored = checkpoint.next_batch(keys, extra)
         if stored is not None:
             return _checkpoint.replay(self, stored)
+        epochs = self.fidelity.n_epochs if self.fidelity is not None else 0
         before = (self.n_recorded, len(self.failed_batches), self.n_fits)
         scores = self._cross_validate(keys, extra)
         segments = _checkpoint.recorded_since(self, before[0], before[1])
-        checkpoint.record(keys, extra, scores, segments, self.n_fits - before[2])
+        if self.fidelity is not None:
+            epochs = self.fidelity.n_epochs - epochs
+        checkpoint.record(keys, extra, scores, segments, self.n_fits - before[2], epochs)
         return scores
 
     def _cross_validate(self, keys, extra):

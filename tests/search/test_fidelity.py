@@ -367,6 +367,9 @@ def test_checkpoint_resume_tells_surrogate_the_same(tmp_path):
     ]
     np.testing.assert_array_equal(a["rung"], b["rung"])
     np.testing.assert_allclose(a["mean_test_score"], b["mean_test_score"])
+    # epochs trained before the interruption count too
+    assert resumed.n_epochs_spent_ == full.n_epochs_spent_ > 0
+    assert resumed.n_fits_ == full.n_fits_
 
 
 def test_checkpoint_replay_keeps_hall_of_fame(tmp_path):
