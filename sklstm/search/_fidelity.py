@@ -134,6 +134,19 @@ def make_fidelity(search, subspaces):
                 f"{name!r} is the multi-fidelity resource and cannot also be "
                 "searched over; remove it from search_spaces or set resource=None."
             )
+    schedule = prefix + "lr_schedule"
+    if estimator.get_params(deep=True).get(schedule) is not None or any(
+        schedule in sub.names for sub in subspaces
+    ):
+        warnings.warn(
+            f"{schedule!r} is set or searched over with resource='max_epochs': a "
+            "learning-rate schedule restarts at every rung (sized for that rung's "
+            "epochs), so a promoted candidate does not follow one long schedule and "
+            "its scores differ from a full-length fit. Use lr_schedule=None for "
+            "multi-fidelity search, or resource=None.",
+            UserWarning,
+            stacklevel=3,
+        )
     max_resource = search.max_resource
     if max_resource is None:
         max_resource = estimator.get_params(deep=True)[name]

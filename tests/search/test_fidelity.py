@@ -380,3 +380,15 @@ def test_checkpoint_replay_keeps_hall_of_fame(tmp_path):
         h["index"] for h in first.hall_of_fame_
     ]
     assert again.cv_results_["n_resources"][again.hall_of_fame_[0]["index"]] == 4
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_lr_schedule_with_multi_fidelity_warns(kind):
+    with pytest.warns(UserWarning, match="lr_schedule.*restarts at every rung"):
+        _search(kind, estimator=_lstm(lr_schedule="cosine"), n=2).fit(X, y)
+    searched = dict(SPACE, lr_schedule=[None, "step"])
+    with pytest.warns(UserWarning, match="restarts at every rung"):
+        _search(kind, space=searched, n=2).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        _search(kind, n=2).fit(X, y)  # no schedule: no warning
