@@ -35,6 +35,7 @@ from contextlib import contextmanager, suppress
 import joblib
 from sklearn.base import clone
 
+from ._fit_state import RESULT_CELLS, append_results, closure_cells
 from ._space import _parse_search_spaces
 
 __all__ = []
@@ -345,27 +346,13 @@ def publish_replayed(run):
     checkpoint never calls it. The rows are put into those lists here, and the
     formatted results into the variable ``fit`` reads them from.
     """
-    fn = run.evaluate_candidates
-    code = getattr(fn, "__code__", None)
-    cells = {}
-    if code is not None:
-        cells = dict(zip(code.co_freevars, getattr(fn, "__closure__", None) or ()))
-    needed = ("all_candidate_params", "all_out", "all_more_results", "results")
-    if not all(name in cells for name in needed):  # pragma: no cover
+    cells, missing = closure_cells(run.evaluate_candidates, RESULT_CELLS)
+    if missing:  # pragma: no cover
         raise RuntimeError(
             "This version of scikit-learn does not let a search restored entirely "
             f"from its checkpoint {run.checkpoint.path!r} publish its results; "
             "delete the checkpoint to run the search again."
         )
-    n_splits = run.search.n_splits_
-    params, out, more = run.splice([], n_splits, [], {})
+    params, out, more = run.splice([], run.search.n_splits_, [], {})
     run.failed_batches.clear()
-    all_params = cells["all_candidate_params"].cell_contents
-    all_out = cells["all_out"].cell_contents
-    all_more = cells["all_more_results"].cell_contents
-    all_params.extend(params)
-    all_out.extend(out)
-    for name, values in more.items():
-        all_more[name].extend(values)
-    results = run.search._format_results(all_params, n_splits, all_out, all_more)
-    cells["results"].cell_contents = results
+    append_results(run.search, cells, params, out, more)

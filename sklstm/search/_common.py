@@ -272,14 +272,18 @@ class _SearchRun:
         stored = checkpoint.next_batch(keys, extra)
         if stored is not None:
             return _checkpoint.replay(self, stored)
-        epochs = self.fidelity.n_epochs if self.fidelity is not None else 0
-        before = (self.n_recorded, len(self.failed_batches), self.n_fits)
+        before = (self.n_recorded, len(self.failed_batches), self.n_fits,
+                  self.n_epochs)
         scores = self._cross_validate(keys, extra)
         segments = _checkpoint.recorded_since(self, before[0], before[1])
-        if self.fidelity is not None:
-            epochs = self.fidelity.n_epochs - epochs
-        checkpoint.record(keys, extra, scores, segments, self.n_fits - before[2], epochs)
+        checkpoint.record(keys, extra, scores, segments, self.n_fits - before[2],
+                          self.n_epochs - before[3])
         return scores
+
+    @property
+    def n_epochs(self):
+        """Epochs trained so far by a multi-fidelity search (0 without one)."""
+        return self.fidelity.n_epochs if self.fidelity is not None else 0
 
     def _cross_validate(self, keys, extra):
         if self.fidelity is not None:
@@ -300,17 +304,8 @@ class _SearchRun:
         try:
             results = self.evaluate_candidates(params, more_results=more, **kwargs)
         except ValueError as exc:
-            # with error_score="raise" the estimator's own error propagates,
-            # and it may itself read "All the N fits failed" (a nested search)
-            if search.error_score == "raise" or not _is_all_failed_error(exc):
+            if not self.record_failed_batch(params, extra, exc, n_before):
                 raise
-            warnings.warn(
-                f"All fits of {len(params)} candidate(s) failed; they are recorded "
-                f"with error_score={search.error_score!r} and the search goes "
-                f"on.{exc}",
-                FitFailedWarning,
-            )
-            self.failed_batches.append(_FailedBatch(n_before, params, extra, str(exc)))
             self.n_fits += len(params) * search.n_splits_
             return [math.nan] * len(params)
         finally:
@@ -324,6 +319,26 @@ class _SearchRun:
             math.nan if (bad or not math.isfinite(m)) else float(m)
             for m, bad in zip(means, failed)
         ]
+
+    def record_failed_batch(self, params, extra, exc, n_before):
+        """Record a batch whose every fit failed; False if ``exc`` is another error.
+
+        The batch's rows are recorded with ``error_score`` (and NaN durations)
+        and a ``FitFailedWarning`` says so; the search goes on. With
+        ``error_score="raise"`` the estimator's own error must propagate, and
+        it may itself read "All the N fits failed" (a nested search).
+        """
+        search = self.search
+        if search.error_score == "raise" or not _is_all_failed_error(exc):
+            return False
+        warnings.warn(
+            f"All fits of {len(params)} candidate(s) failed; they are recorded "
+            f"with error_score={search.error_score!r} and the search goes "
+            f"on.{exc}",
+            FitFailedWarning,
+        )
+        self.failed_batches.append(_FailedBatch(n_before, params, extra, str(exc)))
+        return True
 
     # -- results bookkeeping (called from _format_results) -----------------
     def splice(self, candidate_params, n_splits, out, more_results):

@@ -29,7 +29,6 @@ scikit-learn's ``evaluate_candidates`` closure holds, since ``_run_search``
 receives nothing else.
 """
 
-import inspect
 import math
 import numbers
 import time
@@ -39,7 +38,6 @@ from traceback import format_exc
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection._validation import (
     _insert_error_scores,
     _score,
@@ -50,6 +48,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params, _num_samples
 
+from ._fit_state import RESULT_CELLS, append_results, closure_cells
 from ._space import _find_lstm_prefix
 
 __all__ = []
@@ -62,16 +61,7 @@ FIDELITY_CONSTRAINTS = {
     "reduction_factor": [Interval(numbers.Real, 2, None, closed="left")],
 }
 
-_CLOSURE_NAMES = (
-    "X",
-    "y",
-    "routed_params",
-    "fit_and_score_kwargs",
-    "all_candidate_params",
-    "all_out",
-    "all_more_results",
-    "results",
-)
+_CLOSURE_NAMES = ("X", "y", "routed_params", "fit_and_score_kwargs") + RESULT_CELLS
 
 
 def rung_resources(min_resource, max_resource, factor):
@@ -277,10 +267,7 @@ class _SuccessiveHalving:
         if self._data is not None:
             return self._data
         search = run.search
-        fn = inspect.unwrap(run.evaluate_candidates)
-        names = getattr(getattr(fn, "__code__", None), "co_freevars", ())
-        cells = dict(zip(names, getattr(fn, "__closure__", None) or ()))
-        missing = [name for name in _CLOSURE_NAMES if name not in cells]
+        cells, missing = closure_cells(run.evaluate_candidates, _CLOSURE_NAMES)
         if missing:
             raise RuntimeError(
                 "Multi-fidelity search needs the state of scikit-learn's "
@@ -400,8 +387,6 @@ class _SuccessiveHalving:
     # -- glue with _SearchRun ----------------------------------------------
     def cross_validate(self, run, keys, extra):
         """Evaluate new configurations; the multi-fidelity ``_cross_validate``."""
-        from ._common import _FailedBatch
-
         search = run.search
         data = self._bind(run)
         params = [run.params_of(key) for key in keys]
@@ -416,37 +401,14 @@ class _SuccessiveHalving:
         try:
             _warn_or_raise_about_fit_failures(entries, search.error_score)
         except ValueError as exc:
-            if search.error_score == "raise" or "fits failed" not in str(exc):
-                raise
-            warnings.warn(
-                f"All fits of {len(params)} candidate(s) failed; they are recorded "
-                f"with error_score={search.error_score!r} and the search goes "
-                f"on.{exc}",
-                FitFailedWarning,
-            )
             batch_extra = dict(extra, n_resources=self.resources[0], rung=0)
-            run.failed_batches.append(
-                _FailedBatch(run.n_recorded, params, batch_extra, str(exc))
-            )
+            if not run.record_failed_batch(params, batch_extra, exc, run.n_recorded):
+                raise
             return [math.nan] * len(params)
         if callable(search.scoring):
             _insert_error_scores(entries, search.error_score)
-        self._record(search, params, entries, more)
+        append_results(search, self._cells, params, entries, more)
         return [self._mean(search, cand) for cand in per_candidate]
-
-    def _record(self, search, params, entries, more):
-        """Append to BaseSearchCV.fit's lists and format, as it would."""
-        cells = self._cells
-        all_params = cells["all_candidate_params"].cell_contents
-        all_out = cells["all_out"].cell_contents
-        all_more = cells["all_more_results"].cell_contents
-        all_params.extend(params)
-        all_out.extend(entries)
-        for name, values in more.items():
-            all_more[name].extend(values)
-        cells["results"].cell_contents = search._format_results(
-            all_params, search.n_splits_, all_out, all_more
-        )
 
     def rank(self, results, failed):
         """Rank candidates that got the full budget above stopped ones.
