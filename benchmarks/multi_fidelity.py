@@ -83,9 +83,6 @@ def pipeline(max_epochs, seed):
     )
 
 
-X_DATA = []  # the data set, for _rescore
-
-
 def search_space(args):
     """The space searched: sklstm's default LSTM space or a narrower one."""
     if args.space == "default":
@@ -94,7 +91,6 @@ def search_space(args):
 
 
 def run_methods(args, seed, X, y):
-    X_DATA[:] = [X, y]
     cv = StratifiedKFold(args.cv, shuffle=True, random_state=seed)
     est = pipeline(args.max_epochs, seed)
     space = search_space(args)
@@ -112,7 +108,8 @@ def run_methods(args, seed, X, y):
     reference = RandomizedSearchCV(est, distributions, n_iter=args.n_random, cv=cv,
                                    random_state=seed, n_jobs=args.n_jobs)
     out = {"random (full budget)": _summary(
-        args, reference, fit(reference), args.n_random * args.cv * args.max_epochs)}
+        args, reference, fit(reference), args.n_random * args.cv * args.max_epochs,
+        X, y)}
     # With --time-fraction the multi-fidelity searchers get that share of the
     # reference's wall time as their time budget (checked between batches /
     # generations, so a run may overshoot it by one batch and the refit) and
@@ -159,16 +156,16 @@ def run_methods(args, seed, X, y):
             epochs = sum(
                 n * r for n, r in zip(search.n_candidates_, search.n_resources_)
             ) * args.cv
-        out[name] = _summary(args, search, wall, epochs)
+        out[name] = _summary(args, search, wall, epochs, X, y)
     return out
 
 
-def _summary(args, search, wall, epochs):
+def _summary(args, search, wall, epochs, X, y):
     return (float(search.best_score_), wall, epochs, len(search.cv_results_["params"]),
-            _rescore(args, search))
+            _rescore(args, search, X, y))
 
 
-def _rescore(args, search):
+def _rescore(args, search, X, y):
     """Mean CV score of the chosen configuration over fresh weight seeds.
 
     A best CV score is the maximum of many noisy estimates: the same
@@ -184,7 +181,7 @@ def _rescore(args, search):
         est = pipeline(args.max_epochs, 1000 + i).set_params(**search.best_params_)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            means.append(cross_val_score(est, X_DATA[0], X_DATA[1], cv=cv).mean())
+            means.append(cross_val_score(est, X, y, cv=cv).mean())
     return float(np.mean(means))
 
 
