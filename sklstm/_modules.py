@@ -71,6 +71,13 @@ class SequenceNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Weights unpickled straight onto a GPU are separate tensors; cuDNN
+        # wants them in one chunk (else it warns and re-packs them at every
+        # call). A no-op on the CPU.
+        self.rnn.flatten_parameters()
+
     def forward(self, x, lengths):
         if self.embedding is not None:
             x = self.embedding(x)

@@ -5,6 +5,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -195,6 +196,19 @@ def test_cuda_model_pickle_predicts_on_cpu():  # pragma: no cover - GPU only
     assert b"(40,)" in out.stdout
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_model_unpickled_keeps_packed_weights():  # pragma: no cover - GPU only
+    X, y = make_3d()
+    clf = LSTMClassifier(device="cuda", **TINY).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert next(loaded.net_.module_.parameters()).is_cuda
+    with warnings.catch_warnings():
+        # cuDNN warns when the weights are not in one chunk
+        warnings.filterwarnings("error", message=".*single contiguous chunk.*")
+        np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X),
+                                   rtol=1e-5, atol=1e-6)
+
+
 # ----------------------------------------------------------- reproducibility
 def test_same_random_state_bit_identical_and_global_rng_untouched():
     X, y = make_3d()
@@ -305,7 +319,7 @@ def test_dropout_acts_for_one_layer():
     assert module.dropout.p == 0.5
     module.train()
     with torch.no_grad():
-        x = torch.from_numpy(X[:8])
+        x = torch.from_numpy(X[:8]).to(next(module.parameters()).device)
         lengths = torch.full((8,), 10)
         assert not torch.equal(module(x, lengths), module(x, lengths))
 
