@@ -1,6 +1,7 @@
 """Multi-fidelity search against full-budget random search and sklearn's halving.
 
-On ItalyPowerDemand (train split, 67 series of 24 steps), a
+On ItalyPowerDemand (``--data train``, the default: the standard training
+split, 67 series of 24 steps; ``--data pooled``: 300 series), a
 ``SequenceScaler`` + ``LSTMClassifier`` pipeline is tuned over one search
 space by
 
@@ -51,9 +52,10 @@ from skopt.learning import ExtraTreesRegressor
 from skopt.space import Categorical, Integer, Real
 
 from sklstm import LSTMClassifier
-from sklstm.datasets import load_italy_power_demand
 from sklstm.preprocessing import SequenceScaler
 from sklstm.search import BayesSearchCV, GeneticSearchCV, default_lstm_space
+
+from datasplits import CHOICES, HELP, load_search_data
 
 P = "lstmclassifier__"
 NARROW_SPACE = {
@@ -110,6 +112,7 @@ def run_methods(args, seed, X, y):
     out = {"random (full budget)": _summary(
         args, reference, fit(reference), args.n_random * args.cv * args.max_epochs,
         X, y)}
+    _progress(seed, "random (full budget)", out)
     # With --time-fraction the multi-fidelity searchers get that share of the
     # reference's wall time as their time budget (checked between batches /
     # generations, so a run may overshoot it by one batch and the refit) and
@@ -157,7 +160,13 @@ def run_methods(args, seed, X, y):
                 n * r for n, r in zip(search.n_candidates_, search.n_resources_)
             ) * args.cv
         out[name] = _summary(args, search, wall, epochs, X, y)
+        _progress(seed, name, out)
     return out
+
+
+def _progress(seed, name, out):
+    score, wall = out[name][:2]
+    print(f"  [seed {seed}] {name}: best CV {score:.4f} in {wall:.1f} s", flush=True)
 
 
 def _summary(args, search, wall, epochs, X, y):
@@ -212,6 +221,7 @@ def main():
     parser.add_argument("--rescore", type=int, default=5,
                         help="fresh weight seeds for re-scoring each chosen "
                              "configuration (0: skip)")
+    parser.add_argument("--data", choices=CHOICES, default="train", help=HELP)
     parser.add_argument("--quick", action="store_true",
                         help="tiny settings: checks that the script runs")
     args = parser.parse_args()
@@ -223,8 +233,8 @@ def main():
         args.factor = 2
         args.rescore = min(args.rescore, 1)
     torch.set_num_threads(1)
-    X, y = load_italy_power_demand(split="train")
-    print(f"ItalyPowerDemand train {X.shape}, cv={args.cv}, max_epochs="
+    X, y = load_search_data(args.data)[:2]
+    print(f"ItalyPowerDemand {args.data} {X.shape}, cv={args.cv}, max_epochs="
           f"{args.max_epochs}, min_epochs={args.min_epochs}, factor={args.factor}, "
           f"n_jobs={args.n_jobs}, torch threads 1, {args.space} space, time fraction "
           f"{args.time_fraction}")

@@ -27,13 +27,14 @@ import statistics
 import time
 
 import numpy as np
-from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold, train_test_split
+from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 
 from sklstm import LSTMClassifier
-from sklstm.datasets import load_italy_power_demand
 from sklstm.preprocessing import SequenceScaler
 from sklstm.search import BayesSearchCV, GeneticSearchCV, default_lstm_space
+
+from datasplits import CHOICES, HELP, load_search_data
 
 
 class SkoptDimension:
@@ -83,12 +84,10 @@ def main():
     parser.add_argument("--searchers", nargs="+",
                         default=["GeneticSearchCV", "BayesSearchCV", "RandomizedSearchCV"])
     parser.add_argument("--part", choices=["all", "quality", "speedup"], default="all")
-    parser.add_argument("--data", choices=["pooled", "train"], default="pooled",
-                        help="search on 300 series of both splits (pooled) or on "
-                             "the 67 of the standard training split (train)")
+    parser.add_argument("--data", choices=CHOICES, default="pooled", help=HELP)
     args = parser.parse_args()
 
-    X, y, X_test, y_test = load_data(args.data)
+    X, y, X_test, y_test = load_search_data(args.data)
     pipe = make_pipeline(
         SequenceScaler(), LSTMClassifier(max_epochs=args.epochs, random_state=0)
     )
@@ -102,19 +101,6 @@ def main():
         quality(args, pipe, space, X, y, X_test, y_test)
     if args.part in ("all", "speedup"):
         speedup(args, pipe, space, X, y)
-
-
-def load_data(which):
-    """Search and test sets: the standard split, or 300 pooled series."""
-    if which == "train":
-        X, y = load_italy_power_demand(split="train")
-        X_test, y_test = load_italy_power_demand(split="test")
-        return X, y, X_test, y_test
-    X_all, y_all = load_italy_power_demand()
-    X, X_test, y, y_test = train_test_split(
-        X_all, y_all, train_size=300, stratify=y_all, random_state=0
-    )
-    return X, y, X_test, y_test
 
 
 def quality(args, pipe, space, X, y, X_test, y_test):

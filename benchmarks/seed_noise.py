@@ -8,7 +8,7 @@ compared by the maximum of their candidates' scores (see
 
 Usage::
 
-    python benchmarks/seed_noise.py [--seeds 20] [--epochs 54]
+    python benchmarks/seed_noise.py [--seeds 20] [--epochs 54] [--data train|pooled]
 """
 
 import argparse
@@ -20,8 +20,9 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from sklstm import LSTMClassifier
-from sklstm.datasets import load_italy_power_demand
 from sklstm.preprocessing import SequenceScaler
+
+from datasplits import CHOICES, HELP, load_search_data
 
 CONFIGURATIONS = [
     dict(hidden_size=32, num_layers=1, dropout=0.1, lr=0.01, optimizer="adam"),
@@ -33,11 +34,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=54)
+    parser.add_argument("--data", choices=CHOICES, default="train", help=HELP)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    X, y = load_italy_power_demand(split="train")
+    X, y = load_search_data(args.data)[:2]
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    print(f"ItalyPowerDemand train {X.shape}, 3-fold CV, {args.epochs} epochs, "
+    print(f"ItalyPowerDemand {args.data} {X.shape}, 3-fold CV, {args.epochs} epochs, "
           f"random_state 0..{args.seeds - 1}")
     for config in CONFIGURATIONS:
         scores = []

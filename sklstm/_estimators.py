@@ -25,12 +25,18 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch import NeuralNetClassifier, NeuralNetRegressor
-from skorch.callbacks import EarlyStopping, EpochScoring, GradientNormClipping, LRScheduler
+from skorch.callbacks import EarlyStopping, EpochScoring, GradientNormClipping
 from skorch.helper import predefined_split
 
 from ._data import SequenceBatch, check_sequences, sequence_kind
 from ._modules import SequenceNet
-from ._training import BatchIterator, DivergenceGuard, EpochProgress, SequenceDataset
+from ._training import (
+    BatchIterator,
+    ContinuingLRScheduler,
+    DivergenceGuard,
+    EpochProgress,
+    SequenceDataset,
+)
 
 __all__ = ["LSTMClassifier", "LSTMRegressor"]
 
@@ -98,6 +104,14 @@ _SHARED_DOC = """
         of ``max_epochs``; ``"exponential"`` multiplies it by 0.95 per epoch;
         ``"cosine"`` anneals it to 0 over ``max_epochs``; ``"plateau"``
         halves it after 5 epochs without improvement of the monitored loss.
+        The schedule goes on across ``warm_start`` fits and ``partial_fit``
+        calls.
+    lr_schedule_epochs : int or None, default=None
+        Length in epochs of the ``"step"`` and ``"cosine"`` schedules
+        (``None``: ``max_epochs`` of the first fit). Set it to the total when
+        training is split over several ``warm_start`` fits or ``partial_fit``
+        calls, so that one schedule spans them; multi-fidelity searches set
+        it to their largest budget.
     clip_grad_norm : float or None, default=None
         Clip the gradient norm to this value (helps long sequences).
     early_stopping : bool, default=False
@@ -145,6 +159,7 @@ class _BaseLSTM(BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr_schedule": [StrOptions({"step", "exponential", "cosine", "plateau"}), None],
+        "lr_schedule_epochs": [Interval(Integral, 1, None, closed="left"), None],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -171,6 +186,7 @@ class _BaseLSTM(BaseEstimator):
         batch_size=32,
         max_epochs=100,
         lr_schedule=None,
+        lr_schedule_epochs=None,
         clip_grad_norm=None,
         early_stopping=False,
         validation_fraction=0.1,
@@ -194,6 +210,7 @@ class _BaseLSTM(BaseEstimator):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.lr_schedule = lr_schedule
+        self.lr_schedule_epochs = lr_schedule_epochs
         self.clip_grad_norm = clip_grad_norm
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -276,14 +293,15 @@ class _BaseLSTM(BaseEstimator):
             )
         if self.lr_schedule is not None:
             monitor = "valid_loss" if self.early_stopping else "train_loss"
+            length = self.lr_schedule_epochs or self.max_epochs
             policy = {
-                "step": dict(policy="StepLR", step_size=max(1, self.max_epochs // 3), gamma=0.1),
+                "step": dict(policy="StepLR", step_size=max(1, length // 3), gamma=0.1),
                 "exponential": dict(policy="ExponentialLR", gamma=0.95),
-                "cosine": dict(policy="CosineAnnealingLR", T_max=self.max_epochs),
+                "cosine": dict(policy="CosineAnnealingLR", T_max=length),
                 "plateau": dict(policy="ReduceLROnPlateau", monitor=monitor,
                                 patience=5, factor=0.5),
             }[self.lr_schedule]
-            callbacks.append(("lr_schedule", LRScheduler(**policy)))
+            callbacks.append(("lr_schedule", ContinuingLRScheduler(**policy)))
         if self.early_stopping:
             callbacks.append(("valid_score", EpochScoring(
                 self._valid_scoring, name="valid_score", lower_is_better=False,
@@ -520,6 +538,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         batch_size=32,
         max_epochs=100,
         lr_schedule=None,
+        lr_schedule_epochs=None,
         clip_grad_norm=None,
         early_stopping=False,
         validation_fraction=0.1,
@@ -537,6 +556,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
             embedding_dim=embedding_dim, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay, batch_size=batch_size,
             max_epochs=max_epochs, lr_schedule=lr_schedule,
+            lr_schedule_epochs=lr_schedule_epochs,
             clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol,

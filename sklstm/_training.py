@@ -10,9 +10,12 @@ import sys
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
-__all__ = ["SequenceDataset", "BatchIterator", "DivergenceGuard", "DivergedError"]
+__all__ = [
+    "SequenceDataset", "BatchIterator", "DivergenceGuard", "DivergedError",
+    "ContinuingLRScheduler",
+]
 
 
 class SequenceDataset(torch.utils.data.Dataset):
@@ -96,6 +99,29 @@ class BatchIterator:
     def __iter__(self):
         for idx in self._batches():
             yield self.dataset.batch(torch.from_numpy(np.asarray(idx, dtype=np.int64)))
+
+
+class ContinuingLRScheduler(LRScheduler):
+    """skorch's ``LRScheduler`` that keeps one schedule across fit calls.
+
+    skorch builds a new torch scheduler at the start of every ``fit`` /
+    ``partial_fit`` call. For chainable schedules (step, exponential) it
+    then repeats the previous call's last step, and a plateau schedule
+    forgets its patience counter and best loss. When the network continues
+    training (``warm_start``, ``partial_fit``) with the optimizer the
+    scheduler was built for, this callback keeps that scheduler instead, so
+    training in several calls follows the schedule of one call.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        current = getattr(self, "lr_scheduler_", None)
+        if (
+            current is not None
+            and len(net.history)
+            and getattr(current, "optimizer", None) is net.optimizer_
+        ):
+            return
+        super().on_train_begin(net, **kwargs)
 
 
 class DivergedError(ValueError):

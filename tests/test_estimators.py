@@ -296,6 +296,26 @@ def test_lr_schedules_change_the_learning_rate(schedule):
         assert lrs[0] < 0.1
 
 
+@pytest.mark.parametrize("schedule", ["step", "exponential", "cosine", "plateau"])
+def test_lr_schedule_goes_on_across_warm_start_fits(schedule):
+    X, y = make_3d()
+    kw = dict(TINY, lr=0.05, lr_schedule=schedule)
+    one = LSTMClassifier(**dict(kw, max_epochs=8)).fit(X, y)
+    split = LSTMClassifier(**dict(kw, max_epochs=4), lr_schedule_epochs=8,
+                           warm_start=True).fit(X, y)
+    split.set_params(max_epochs=2).fit(X, y)
+    split.fit(X, y)
+    lrs = [row["event_lr"] for row in split.net_.history]
+    np.testing.assert_allclose(lrs, [row["event_lr"] for row in one.net_.history])
+    np.testing.assert_allclose(split.loss_curve_, one.loss_curve_, rtol=1e-5)
+    # partial_fit: one epoch per call, one schedule
+    pf = LSTMClassifier(**dict(kw, max_epochs=8))
+    for _ in range(3):
+        pf.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose([row["event_lr"] for row in pf.net_.history],
+                               [row["event_lr"] for row in one.net_.history][:3])
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "rmsprop", "adagrad",
                                        "adadelta", torch.optim.NAdam])
 def test_optimizers(optimizer):

@@ -32,7 +32,6 @@ receives nothing else.
 import math
 import numbers
 import time
-import warnings
 from traceback import format_exc
 
 import numpy as np
@@ -124,19 +123,6 @@ def make_fidelity(search, subspaces):
                 f"{name!r} is the multi-fidelity resource and cannot also be "
                 "searched over; remove it from search_spaces or set resource=None."
             )
-    schedule = prefix + "lr_schedule"
-    if estimator.get_params(deep=True).get(schedule) is not None or any(
-        schedule in sub.names for sub in subspaces
-    ):
-        warnings.warn(
-            f"{schedule!r} is set or searched over with resource='max_epochs': a "
-            "learning-rate schedule restarts at every rung (sized for that rung's "
-            "epochs), so a promoted candidate does not follow one long schedule and "
-            "its scores differ from a full-length fit. Use lr_schedule=None for "
-            "multi-fidelity search, or resource=None.",
-            UserWarning,
-            stacklevel=3,
-        )
     max_resource = search.max_resource
     if max_resource is None:
         max_resource = estimator.get_params(deep=True)[name]
@@ -329,6 +315,7 @@ class _SuccessiveHalving:
         n_splits = len(splits)
         base = clone(search.estimator)
         name = self.prefix + "max_epochs"
+        schedule = self.prefix + "lr_schedule_epochs"
         alive = list(range(len(params_list)))
         models = {}
         fit_time = {}
@@ -344,7 +331,12 @@ class _SuccessiveHalving:
                 if k:
                     return models.pop((c, s))
                 est = clone(base).set_params(**clone(params_list[c], safe=False))
-                return est.set_params(**{name: budget})
+                est.set_params(**{name: budget})
+                current = est.get_params()
+                if schedule in current and current[schedule] is None:
+                    # one learning-rate schedule spans all rungs
+                    est.set_params(**{schedule: self.resources[-1]})
+                return est
 
             outs = parallel(
                 delayed(_fold_step)(model_of(c, s), k == 0, epochs, self.prefix, X, y,

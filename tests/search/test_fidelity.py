@@ -383,12 +383,19 @@ def test_checkpoint_replay_keeps_hall_of_fame(tmp_path):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_lr_schedule_with_multi_fidelity_warns(kind):
-    with pytest.warns(UserWarning, match="lr_schedule.*restarts at every rung"):
-        _search(kind, estimator=_lstm(lr_schedule="cosine"), n=2).fit(X, y)
-    searched = dict(SPACE, lr_schedule=[None, "step"])
-    with pytest.warns(UserWarning, match="restarts at every rung"):
-        _search(kind, space=searched, n=2).fit(X, y)
+@pytest.mark.parametrize("schedule", ["step", "cosine"])
+def test_lr_schedule_spans_the_rungs(kind, schedule, monkeypatch):
+    # one schedule over max_resource epochs, continued (not restarted) at
+    # every rung: the full-budget fold models equal one fit of 8 epochs
+    rec = _Recorder(monkeypatch, _bayes if kind == "bayes" else _genetic)
+    est = _lstm(max_epochs=8, lr_schedule=schedule, lr=0.05)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        _search(kind, n=2).fit(X, y)  # no schedule: no warning
+        search = _search(kind, estimator=est, n=4).fit(X, y)
+    assert search.n_resources_ == [1, 2, 4, 8]
+    (cand,) = rec.rungs[-1]["alive"]
+    params = search.cv_results_["params"][cand]
+    for s, (train, _) in enumerate(StratifiedKFold(2).split(X, y)):
+        one_go = clone(est).set_params(**params).fit(X[train], y[train])
+        np.testing.assert_allclose(one_go.loss_curve_, rec.rungs[-1]["curves"][cand, s],
+                                   rtol=1e-5)
