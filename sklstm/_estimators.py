@@ -138,7 +138,10 @@ _SHARED_DOC = """
         notebook, e.g. CI logs); 2 prints skorch's per-epoch table.
     warm_start : bool, default=False
         When True, ``fit`` continues training the existing network for
-        ``max_epochs`` more epochs instead of starting again.
+        ``max_epochs`` more epochs instead of starting again. The network,
+        the optimizer (with its ``lr``) and the learning-rate schedule stay
+        those of the first fit; a fit with ``warm_start=False`` applies
+        changed values.
 """
 
 

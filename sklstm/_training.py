@@ -105,23 +105,28 @@ class ContinuingLRScheduler(LRScheduler):
     """skorch's ``LRScheduler`` that keeps one schedule across fit calls.
 
     skorch builds a new torch scheduler at the start of every ``fit`` /
-    ``partial_fit`` call. For chainable schedules (step, exponential) it
-    then repeats the previous call's last step, and a plateau schedule
-    forgets its patience counter and best loss. When the network continues
-    training (``warm_start``, ``partial_fit``) with the optimizer the
-    scheduler was built for, this callback keeps that scheduler instead, so
-    training in several calls follows the schedule of one call.
+    ``partial_fit`` call: a step schedule then repeats its last step when a
+    call ends on a step boundary, and a plateau schedule forgets its
+    patience count and best loss. When the network continues training
+    (``warm_start``, ``partial_fit``), this callback keeps the scheduler it
+    had. If the network was copied in between (pickled, deep-copied, sent
+    to a worker process), the scheduler is rebuilt on the copied optimizer
+    with the previous scheduler's state and the optimizer's current learning
+    rates, so training in several calls follows the schedule of one call.
     """
 
     def on_train_begin(self, net, **kwargs):
-        current = getattr(self, "lr_scheduler_", None)
-        if (
-            current is not None
-            and len(net.history)
-            and getattr(current, "optimizer", None) is net.optimizer_
-        ):
+        previous = getattr(self, "lr_scheduler_", None)
+        if previous is None or not len(net.history):
+            super().on_train_begin(net, **kwargs)
             return
-        super().on_train_begin(net, **kwargs)
+        if getattr(previous, "optimizer", None) is net.optimizer_:
+            return
+        lrs = [group["lr"] for group in net.optimizer_.param_groups]
+        super().on_train_begin(net, **kwargs)  # may step the learning rates
+        self.lr_scheduler_.load_state_dict(previous.state_dict())
+        for group, lr in zip(net.optimizer_.param_groups, lrs):
+            group["lr"] = lr
 
 
 class DivergedError(ValueError):

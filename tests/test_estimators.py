@@ -303,11 +303,19 @@ def test_lr_schedule_goes_on_across_warm_start_fits(schedule):
     one = LSTMClassifier(**dict(kw, max_epochs=8)).fit(X, y)
     split = LSTMClassifier(**dict(kw, max_epochs=4), lr_schedule_epochs=8,
                            warm_start=True).fit(X, y)
-    split.set_params(max_epochs=2).fit(X, y)
-    split.fit(X, y)
-    lrs = [row["event_lr"] for row in split.net_.history]
-    np.testing.assert_allclose(lrs, [row["event_lr"] for row in one.net_.history])
-    np.testing.assert_allclose(split.loss_curve_, one.loss_curve_, rtol=1e-5)
+    copied = pickle.loads(pickle.dumps(split))  # e.g. sent to a worker process
+    for est in (split, copied):
+        est.set_params(max_epochs=2).fit(X, y)
+        est.fit(X, y)
+        lrs = [row["event_lr"] for row in est.net_.history]
+        np.testing.assert_allclose(lrs, [row["event_lr"] for row in one.net_.history])
+        np.testing.assert_allclose(est.loss_curve_, one.loss_curve_, rtol=1e-5)
+        state = dict(est.net_.callbacks_)["lr_schedule"].lr_scheduler_.state_dict()
+        expected = dict(one.net_.callbacks_)["lr_schedule"].lr_scheduler_.state_dict()
+        assert state.keys() == expected.keys()
+        for key in ("last_epoch", "num_bad_epochs", "best"):
+            if key in expected:
+                assert state[key] == pytest.approx(expected[key]), key
     # partial_fit: one epoch per call, one schedule
     pf = LSTMClassifier(**dict(kw, max_epochs=8))
     for _ in range(3):

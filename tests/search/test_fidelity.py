@@ -382,16 +382,18 @@ def test_checkpoint_replay_keeps_hall_of_fame(tmp_path):
     assert again.cv_results_["n_resources"][again.hall_of_fame_[0]["index"]] == 4
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("schedule", ["step", "cosine"])
-def test_lr_schedule_spans_the_rungs(kind, schedule, monkeypatch):
+@pytest.mark.parametrize("kind, schedule, n_jobs", [
+    ("bayes", "step", 1), ("bayes", "cosine", 1), ("genetic", "step", 1),
+    ("genetic", "cosine", 1), ("genetic", "step", 2),  # fold models in workers
+])
+def test_lr_schedule_spans_the_rungs(kind, schedule, n_jobs, monkeypatch):
     # one schedule over max_resource epochs, continued (not restarted) at
     # every rung: the full-budget fold models equal one fit of 8 epochs
     rec = _Recorder(monkeypatch, _bayes if kind == "bayes" else _genetic)
     est = _lstm(max_epochs=8, lr_schedule=schedule, lr=0.05)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        search = _search(kind, estimator=est, n=4).fit(X, y)
+        search = _search(kind, estimator=est, n=4, n_jobs=n_jobs).fit(X, y)
     assert search.n_resources_ == [1, 2, 4, 8]
     (cand,) = rec.rungs[-1]["alive"]
     params = search.cv_results_["params"][cand]
