@@ -120,6 +120,7 @@ def quality(args, pipe, space, X, y, X_test, y_test):
             results.setdefault(name, []).append((search.best_score_, wall, test))
             print(f"seed {seed} {name:<19s} best CV {search.best_score_:.4f}  "
                   f"test {test:.4f}  candidates {n_cand:3d}  {wall:6.1f}s", flush=True)
+            print(f"    best: {_short(search.best_params_)}", flush=True)
 
     print("\nmean over seeds")
     print(f"{'searcher':<19s} {'best CV':>8s} {'test':>7s} {'wall s':>7s}")
@@ -128,6 +129,15 @@ def quality(args, pipe, space, X, y, X_test, y_test):
         print(f"{name:<19s} {statistics.mean(best):8.4f} {statistics.mean(test):7.4f} "
               f"{statistics.mean(wall):7.1f}")
 
+
+
+def _short(params):
+    """Best parameters without the step prefix, floats rounded."""
+    return ", ".join(
+        f"{k.split('__')[-1]}={v:.3g}" if isinstance(v, float)
+        else f"{k.split('__')[-1]}={v}"
+        for k, v in sorted(params.items())
+    )
 
 
 def speedup(args, pipe, space, X, y):
