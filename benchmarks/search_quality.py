@@ -4,8 +4,8 @@ All three searchers tune the same pipeline (SequenceScaler + LSTMClassifier)
 over the same space (sklstm's default LSTM space) on ItalyPowerDemand, shipped
 with sklstm, with the same number of candidates, the same epochs per fit and
 the same 3-fold CV. Each is run with several seeds; the script prints the best
-CV score and wall time of every run, their means, and the test accuracy of
-each refitted best model.
+CV score, best parameters and wall time of every run, their means, and the
+test accuracy of each refitted best model.
 
 ``--data pooled`` (the default) searches on 300 series drawn (stratified,
 fixed seed) from the 1096 of both standard splits and tests on the other
