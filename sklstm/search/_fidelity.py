@@ -316,6 +316,10 @@ class _SuccessiveHalving:
         base = clone(search.estimator)
         name = self.prefix + "max_epochs"
         schedule = self.prefix + "lr_schedule_epochs"
+        # a candidate whose lr_schedule_epochs is left at None gets one
+        # learning-rate schedule spanning all rungs
+        no_length = object()
+        base_length = base.get_params().get(schedule, no_length)
         alive = list(range(len(params_list)))
         models = {}
         fit_time = {}
@@ -330,13 +334,10 @@ class _SuccessiveHalving:
             def model_of(c, s, k=k, budget=budget):
                 if k:
                     return models.pop((c, s))
-                est = clone(base).set_params(**clone(params_list[c], safe=False))
-                est.set_params(**{name: budget})
-                current = est.get_params()
-                if schedule in current and current[schedule] is None:
-                    # one learning-rate schedule spans all rungs
-                    est.set_params(**{schedule: self.resources[-1]})
-                return est
+                params = {**clone(params_list[c], safe=False), name: budget}
+                if params.get(schedule, base_length) is None:
+                    params[schedule] = self.resources[-1]
+                return clone(base).set_params(**params)
 
             outs = parallel(
                 delayed(_fold_step)(model_of(c, s), k == 0, epochs, self.prefix, X, y,
