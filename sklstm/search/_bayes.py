@@ -143,7 +143,8 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         ``max_resource / reduction_factor**2``, i.e. three rungs.
     max_resource : int, default=None
         Epochs of the last rung; ``None`` means the estimator's
-        ``max_epochs``. The refit uses the estimator's ``max_epochs``.
+        ``max_epochs``. The refitted ``best_estimator_`` is trained for
+        ``max_resource`` epochs too, as the best candidate was.
     reduction_factor : float, default=3
         Only ``1 / reduction_factor`` of a rung's candidates are promoted to
         the next rung, which trains them ``reduction_factor`` times longer.

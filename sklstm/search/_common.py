@@ -396,6 +396,8 @@ class _SearchRun:
     def finish(self):
         """Record trailing failed batches; raise if no fit ever succeeded."""
         _progress.close(self)
+        if self.fidelity is not None:
+            self.fidelity.prepare_refit(self)
         if self.callback_ctx is not None:
             self.callback_ctx.call_on_fit_task_end(estimator=self.search)
         if self.last_results is None:

@@ -32,6 +32,7 @@ receives nothing else.
 import math
 import numbers
 import time
+import warnings
 from traceback import format_exc
 
 import numpy as np
@@ -445,6 +446,32 @@ class _SuccessiveHalving:
                     if same and rung is not None:
                         self.rung_of[key] = int(rung)
         return self.rung_of.get(key)
+
+    def prepare_refit(self, run):
+        """Make the refit train for ``max_resource`` epochs, as the best candidate was.
+
+        ``best_params_`` always belongs to a candidate trained for the full
+        budget, so the refitted ``best_estimator_`` gets the same number of
+        epochs rather than the estimator's own ``max_epochs``. The change is
+        made on the clone that ``BaseSearchCV.fit`` refits from, never on the
+        user's estimator. A candidate whose ``lr_schedule_epochs`` is ``None``
+        was searched with a schedule of ``max_resource`` epochs; its refit,
+        with ``max_epochs=max_resource``, gets the same schedule.
+        """
+        cells, missing = closure_cells(run.evaluate_candidates, ("base_estimator",))
+        if missing:  # pragma: no cover - a scikit-learn that keeps its state elsewhere
+            warnings.warn(
+                "This scikit-learn version does not expose the estimator that "
+                "BaseSearchCV.fit refits; best_estimator_ is trained for the "
+                "estimator's own max_epochs, not max_resource "
+                f"({self.max_resource}).",
+                UserWarning,
+                stacklevel=4,
+            )
+            return
+        cells["base_estimator"].cell_contents.set_params(
+            **{self.prefix + "max_epochs": self.max_resource}
+        )
 
     def surrogate_scores(self, keys, scores, run=None):
         """Scores to tell a surrogate model: stopped candidates penalised.

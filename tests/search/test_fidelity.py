@@ -184,6 +184,24 @@ def test_pipeline_default_space_and_refit():
     assert search.predict(X).shape == (len(X),)
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_refit_trains_for_max_resource(kind):
+    # the best candidate was scored after max_resource epochs, so the
+    # refitted estimator gets as many, not the estimator's own max_epochs
+    pipe = make_pipeline(CountingScaler(), _lstm(max_epochs=2, lr_schedule="cosine"))
+    space = {"lstmclassifier__lr": (1e-3, 1e-1, "log-uniform")}
+    search = _search(kind, estimator=pipe, space=space, n=4, max_resource=6).fit(X, y)
+    assert search.n_resources_[-1] == 6
+    best = search.best_estimator_[-1]
+    assert best.n_iter_ == 6
+    assert best.max_epochs == 6
+    assert best.lr_schedule_epochs is None  # the schedule spans the 6 epochs
+    assert search.cv_results_["n_resources"][search.best_index_] == 6
+    # the user's estimator is left alone
+    assert pipe[-1].max_epochs == 2
+    assert search.estimator[-1].max_epochs == 2
+
+
 # ------------------------------------------------------------ results
 @pytest.mark.parametrize("kind", KINDS)
 def test_cv_results_columns_and_ranking(kind):
