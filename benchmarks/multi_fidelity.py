@@ -1,7 +1,8 @@
 """Multi-fidelity search against full-budget random search and sklearn's halving.
 
 On ItalyPowerDemand (``--data train``, the default: the standard training
-split, 67 series of 24 steps; ``--data pooled``: 300 series), a
+split, 67 series of 24 steps; ``--data pooled``: 300 series) or
+JapaneseVowels (``--data vowels``: 270 ragged series of 12 channels), a
 ``SequenceScaler`` + ``LSTMClassifier`` pipeline is tuned over one search
 space by
 
@@ -55,7 +56,7 @@ from sklstm import LSTMClassifier
 from sklstm.preprocessing import SequenceScaler
 from sklstm.search import BayesSearchCV, GeneticSearchCV, default_lstm_space
 
-from datasplits import CHOICES, HELP, load_search_data
+from datasplits import CHOICES, HELP, SkoptDistribution, describe, load_search_data
 
 P = "lstmclassifier__"
 NARROW_SPACE = {
@@ -65,17 +66,6 @@ NARROW_SPACE = {
     P + "lr": Real(1e-3, 1e-1, prior="log-uniform"),
     P + "optimizer": Categorical(["adam", "rmsprop", "sgd"]),
 }
-
-
-class SkoptDistribution:
-    """A scikit-optimize dimension as a scipy-like ``rvs`` distribution."""
-
-    def __init__(self, dimension):
-        self.dimension = dimension
-
-    def rvs(self, random_state=None):
-        value = self.dimension.rvs(n_samples=1, random_state=random_state)[0]
-        return value.item() if isinstance(value, np.generic) else value
 
 
 def pipeline(max_epochs, seed):
@@ -234,7 +224,7 @@ def main():
         args.rescore = min(args.rescore, 1)
     torch.set_num_threads(1)
     X, y = load_search_data(args.data)[:2]
-    print(f"ItalyPowerDemand {args.data} {X.shape}, cv={args.cv}, max_epochs="
+    print(f"{describe(args.data, X)}, cv={args.cv}, max_epochs="
           f"{args.max_epochs}, min_epochs={args.min_epochs}, factor={args.factor}, "
           f"n_jobs={args.n_jobs}, torch threads 1, {args.space} space, time fraction "
           f"{args.time_fraction}")

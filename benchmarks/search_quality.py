@@ -34,18 +34,7 @@ from sklstm import LSTMClassifier
 from sklstm.preprocessing import SequenceScaler
 from sklstm.search import BayesSearchCV, GeneticSearchCV, default_lstm_space
 
-from datasplits import CHOICES, HELP, load_search_data
-
-
-class SkoptDimension:
-    """Let RandomizedSearchCV sample a scikit-optimize dimension (``rvs``)."""
-
-    def __init__(self, dim):
-        self.dim = dim
-
-    def rvs(self, random_state=None):
-        value = self.dim.rvs(n_samples=1, random_state=random_state)[0]
-        return value.item() if hasattr(value, "item") else value
+from datasplits import CHOICES, HELP, SkoptDistribution, describe, load_search_data
 
 
 def make_searchers(pipe, space, budget, seed, n_jobs=1, population=10, offspring=None):
@@ -61,7 +50,7 @@ def make_searchers(pipe, space, budget, seed, n_jobs=1, population=10, offspring
         ),
         "BayesSearchCV": BayesSearchCV(pipe, space, n_iter=budget, **common),
         "RandomizedSearchCV": RandomizedSearchCV(
-            pipe, {k: SkoptDimension(d) for k, d in space.items()}, n_iter=budget,
+            pipe, {k: SkoptDistribution(d) for k, d in space.items()}, n_iter=budget,
             **common,
         ),
     }
@@ -92,7 +81,7 @@ def main():
         SequenceScaler(), LSTMClassifier(max_epochs=args.epochs, random_state=0)
     )
     space = default_lstm_space(pipe)
-    print(f"ItalyPowerDemand {args.data} {X.shape}, test {X_test.shape}, "
+    print(f"{describe(args.data, X, X_test)}, "
           f"{args.candidates} candidates, "
           f"{args.epochs} epochs per fit, 3-fold CV, seeds {args.first_seed}.."
           f"{args.first_seed + args.seeds - 1}")

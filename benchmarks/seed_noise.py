@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklstm import LSTMClassifier
 from sklstm.preprocessing import SequenceScaler
 
-from datasplits import CHOICES, HELP, load_search_data
+from datasplits import CHOICES, HELP, describe, load_search_data
 
 CONFIGURATIONS = [
     dict(hidden_size=32, num_layers=1, dropout=0.1, lr=0.01, optimizer="adam"),
@@ -39,7 +39,7 @@ def main():
     torch.set_num_threads(1)
     X, y = load_search_data(args.data)[:2]
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    print(f"ItalyPowerDemand {args.data} {X.shape}, 3-fold CV, {args.epochs} epochs, "
+    print(f"{describe(args.data, X)}, 3-fold CV, {args.epochs} epochs, "
           f"random_state 0..{args.seeds - 1}")
     for config in CONFIGURATIONS:
         scores = []
