@@ -402,6 +402,38 @@ def test_ragged_bad_input():
         LSTMClassifier(**TINY).fit([], [])
 
 
+def test_ragged_validation_direct_route(monkeypatch):
+    # plain numeric sequences skip scikit-learn's check_array (half a
+    # millisecond per call, once per sequence); anything else still gets
+    # its checks and messages
+    from sklstm import _data
+
+    calls = []
+    original = _data.check_array
+    monkeypatch.setattr(
+        _data, "check_array", lambda *a, **k: calls.append(1) or original(*a, **k)
+    )
+    seqs = [(np.arange(2 * n) % 3).astype(dtype).reshape(n, 2)
+            for n, dtype in zip(range(1, 9), [np.float64, np.float32, np.int64, bool] * 2)]
+    batch = _data.check_sequences(seqs)
+    assert calls == []
+    assert batch.values.dtype == np.float32
+    assert batch.lengths.tolist() == list(range(1, 9))
+    for seq, row, n in zip(seqs, batch.values, batch.lengths):
+        np.testing.assert_array_equal(row[:n], seq.astype(np.float32))
+    with_nan = seqs[:2] + [np.array([[1.0, np.nan]])]
+    with pytest.raises(ValueError, match=r"Input X\[2\] contains NaN"):
+        _data.check_sequences(with_nan)
+    assert np.isnan(_data.check_sequences(with_nan, ensure_all_finite="allow-nan")
+                    .values[2, 0, 1])
+    with pytest.raises(ValueError, match=r"Input X\[0\] contains infinity"):
+        _data.check_sequences([np.array([[np.inf, 1.0]])], ensure_all_finite="allow-nan")
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        _data.check_sequences([np.ones((2, 2)), np.array([["a", "b"]])])
+    with pytest.raises(ValueError, match=r"0 feature\(s\)"):
+        _data.check_sequences([np.ones((3, 0))])
+
+
 def test_feature_mismatch_at_predict():
     X, y = make_3d(f=3)
     clf = LSTMClassifier(**TINY).fit(X, y)
