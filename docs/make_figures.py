@@ -1,8 +1,9 @@
 """Draw the figures of the documentation into docs/_static/.
 
 ``python docs/make_figures.py`` draws the figures of the plotting page (about
-a minute on two CPU cores) from small, seeded runs on the ItalyPowerDemand
-data shipped with sklstm, so running it again gives the same pictures.
+two minutes on two CPU cores) from small, seeded runs on the ItalyPowerDemand
+and JapaneseVowels data shipped with sklstm, so running it again gives the
+same pictures.
 
 ``python docs/make_figures.py examples`` runs every script of ``examples/``
 in a scratch directory (one thread each, full settings: several minutes) and
@@ -28,11 +29,12 @@ import torch  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
 from sklstm import LSTMClassifier  # noqa: E402
-from sklstm.datasets import load_italy_power_demand  # noqa: E402
+from sklstm.datasets import load_italy_power_demand, load_japanese_vowels  # noqa: E402
 from sklstm.plotting import (  # noqa: E402
     plot_generation_scores,
     plot_learning_curve,
     plot_param_scores,
+    plot_rung_scores,
     plot_search_history,
 )
 from sklstm.preprocessing import SequenceScaler  # noqa: E402
@@ -79,6 +81,19 @@ def main():
     save(plot_generation_scores(search), "plot_generation_scores.png")
     save(plot_param_scores(search, "lr"), "plot_param_scores.png")
     save(plot_param_scores(search, "pooling"), "plot_param_scores_pooling.png")
+
+    X, y = load_japanese_vowels(split="train")
+    search = GeneticSearchCV(
+        make_pipeline(SequenceScaler(), LSTMClassifier(max_epochs=27, random_state=0)),
+        {
+            "lstmclassifier__hidden_size": (8, 64, "log-uniform"),
+            "lstmclassifier__lr": (1e-3, 1e-1, "log-uniform"),
+            "lstmclassifier__optimizer": ["adam", "rmsprop", "sgd"],
+        },
+        population_size=9, n_generations=1, cv=3, random_state=0,
+        resource="max_epochs", min_resource=3, reduction_factor=3,
+    ).fit(X, y)
+    save(plot_rung_scores(search), "plot_rung_scores.png")
 
 
 def example_figures():

@@ -25,6 +25,7 @@ __all__ = [
     "plot_generation_scores",
     "plot_learning_curve",
     "plot_param_scores",
+    "plot_rung_scores",
     "plot_search_history",
 ]
 
@@ -527,5 +528,141 @@ def plot_param_scores(search, param, ax=None, *, metric=None, log_scale=None):
     ax.set_xlabel(key[len("param_"):])
     ax.set_ylabel(f"mean test {name}")
     ax.set_title(f"Score against {key[len('param_'):]}")
+    ax.legend()
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# multi-fidelity rungs
+
+
+def _rung_table(search, results, metric):
+    """Scores by rung (candidates x rungs, NaN where not trained) and the metric."""
+    prefix = "rung0_mean_test_"
+    names = sorted(k[len(prefix):] for k in results if k.startswith(prefix))
+    if not names:
+        raise ValueError(
+            f"{type(search).__name__} records no scores by rung: only a "
+            "multi-fidelity search (BayesSearchCV or GeneticSearchCV with "
+            "resource='max_epochs') does. Use plot_search_history otherwise."
+        )
+    if metric is None:
+        refit = getattr(search, "refit", None)
+        if names == ["score"]:
+            metric = "score"
+        elif isinstance(refit, str) and refit in names:
+            metric = refit
+        else:
+            raise ValueError(
+                f"The search used several metrics {names} and refit does not name "
+                "one of them; choose one with the 'metric' argument."
+            )
+    elif metric not in names:
+        raise ValueError(
+            f"metric={metric!r} is not in cv_results_; available metrics: {names}."
+        )
+    columns = []
+    while f"rung{len(columns)}_mean_test_{metric}" in results:
+        columns.append(
+            np.asarray(results[f"rung{len(columns)}_mean_test_{metric}"], dtype=float)
+        )
+    return np.column_stack(columns), metric
+
+
+def plot_rung_scores(search, ax=None, *, metric=None):
+    """Plot every candidate's score at each rung of a multi-fidelity search.
+
+    Each candidate is a line from rung to rung, as far as it was trained:
+    the lines that stop early are the candidates successive halving stopped,
+    those that reach the last rung got the full budget. Lines that cross a
+    lot mean that early scores rank the candidates differently from final
+    ones, a sign that ``min_resource`` is too small for the data.
+
+    Parameters
+    ----------
+    search : fitted search
+        A :class:`~sklstm.search.BayesSearchCV` or
+        :class:`~sklstm.search.GeneticSearchCV` fitted with
+        ``resource="max_epochs"``: its ``cv_results_`` holds the columns
+        ``rung<k>_mean_test_<metric>``.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; a new figure is created when None.
+    metric : str, default=None
+        With multi-metric scoring, the metric to plot (a key of ``scoring``).
+        None means the only metric, or the ``refit`` metric when ``refit``
+        names one.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The Axes, with one line per candidate against the epochs of each rung
+        (``n_resources_``, on a logarithmic axis): grey for candidates stopped
+        early (the first labelled ``"stopped early"``), blue for those trained
+        for the full budget (``"full budget"``) and red with a star for the
+        best candidate (``"best"``). Failed fits have no point.
+
+    Raises
+    ------
+    ValueError
+        If the search is not fitted, is not a multi-fidelity search, or the
+        metric to plot is ambiguous or unknown.
+
+    See Also
+    --------
+    plot_search_history : best score by candidate, for any search.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklstm import LSTMClassifier
+    >>> from sklstm.search import GeneticSearchCV
+    >>> from sklstm.plotting import plot_rung_scores
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(40, 6, 2).astype("float32")
+    >>> y = (X[:, :, 0].mean(axis=1) > 0).astype(int)
+    >>> search = GeneticSearchCV(
+    ...     LSTMClassifier(hidden_size=4, max_epochs=4), {"lr": (1e-3, 1e-1, "log-uniform")},
+    ...     population_size=4, n_generations=0, cv=2, random_state=0,
+    ...     resource="max_epochs", min_resource=1, reduction_factor=2).fit(X, y)
+    >>> search.n_resources_
+    [1, 2, 4]
+    >>> ax = plot_rung_scores(search)
+    >>> sorted(len(line.get_xdata()) for line in ax.get_lines()[:4])  # rungs reached
+    [1, 1, 2, 3]
+    """
+    results = _cv_results(search)
+    table, name = _rung_table(search, results, metric)
+    n_rungs = table.shape[1]
+    epochs = list(getattr(search, "n_resources_", None) or range(1, n_rungs + 1))
+    ax = _axes(ax)
+    best = getattr(search, "best_index_", None)
+    labelled = set()
+    for i, row in enumerate(table):
+        finite = np.flatnonzero(np.isfinite(row))
+        if not finite.size:
+            continue
+        full = np.isfinite(row[-1])
+        kind = "full budget" if full else "stopped early"
+        label = None if kind in labelled else kind
+        labelled.add(kind)
+        ax.plot([epochs[k] for k in finite], row[finite], marker="o", markersize=3,
+                linewidth=1, color="C0" if full else "0.6", alpha=0.8 if full else 0.6,
+                label=label, zorder=2 if full else 1)
+    if best is not None and np.isfinite(table[best]).any():
+        row = table[best]
+        finite = np.flatnonzero(np.isfinite(row))
+        ax.plot([epochs[k] for k in finite], row[finite], color="C3", linewidth=1.5,
+                zorder=3)
+        ax.plot([epochs[finite[-1]]], [row[finite[-1]]], linestyle="none", marker="*",
+                markersize=14, color="C3", label="best", zorder=4)
+    ax.set_xscale("log")
+    ax.set_xticks(epochs)
+    ax.set_xticklabels([str(e) for e in epochs])
+    ax.minorticks_off()
+    ax.set_xlabel("epochs (rung)")
+    ax.set_ylabel(f"mean test {name}")
+    ax.set_title(f"{type(search).__name__}: {len(table)} candidates over {n_rungs} rungs")
     ax.legend()
     return ax

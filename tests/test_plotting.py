@@ -25,9 +25,11 @@ from sklstm.plotting import (  # noqa: E402
     plot_generation_scores,
     plot_learning_curve,
     plot_param_scores,
+    plot_rung_scores,
     plot_search_history,
 )
 from sklstm.preprocessing import SequenceScaler  # noqa: E402
+from sklstm.search import GeneticSearchCV  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -361,6 +363,74 @@ def test_plots_of_a_bayes_search(iris):
 
 # ---------------------------------------------------------------------------
 # matplotlib is optional
+
+
+# ---------------------------------------------------------------------------
+# plot_rung_scores
+
+
+def _rung_results(metrics=("score",)):
+    nan = np.nan
+    rows = {  # four candidates: stopped at rung 0, failed, stopped at 1, full
+        0: [0.5, 0.4, 0.6, 0.7],
+        1: [nan, nan, 0.65, 0.75],
+        2: [nan, nan, nan, 0.9],
+    }
+    results = {"rung": np.array([0, 0, 1, 2])}
+    for m, metric in enumerate(metrics):
+        for k, values in rows.items():
+            results[f"rung{k}_mean_test_{metric}"] = np.array(values) - m / 10
+    return results
+
+
+def test_rung_scores_lines_follow_the_rungs():
+    search = FakeSearch(_rung_results(), best_index_=3, n_resources_=[2, 6, 18])
+    ax = plot_rung_scores(search)
+    stopped, full = _line(ax, "stopped early"), _line(ax, "full budget")
+    # the first stopped candidate, then the full-budget one, epochs on x
+    assert stopped.get_xdata().tolist() == [2]
+    assert full.get_xdata().tolist() == [2, 6, 18]
+    assert full.get_ydata().tolist() == [0.7, 0.75, 0.9]
+    best = _line(ax, "best")
+    assert (best.get_xdata()[0], best.get_ydata()[0]) == (18, 0.9)
+    # the failed candidate has no line; the others have one each, the best
+    # one a red line over its own and a star
+    lengths = sorted(len(line.get_xdata()) for line in ax.get_lines())
+    assert lengths == [1, 1, 1, 2, 3, 3]
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "6", "18"]
+
+
+def test_rung_scores_metric_choice_and_refusals(tree_grid):
+    search = FakeSearch(_rung_results(("acc", "f1")), refit="f1", best_index_=3)
+    assert _line(plot_rung_scores(search), "best").get_ydata()[0] == pytest.approx(0.8)
+    ax = plot_rung_scores(search, metric="acc")
+    assert _line(ax, "best").get_ydata()[0] == pytest.approx(0.9)
+    # without n_resources_ the rungs are numbered from 1
+    assert _line(ax, "best").get_xdata()[0] == 3
+    with pytest.raises(ValueError, match="available metrics"):
+        plot_rung_scores(search, metric="recall")
+    with pytest.raises(ValueError, match="choose one"):
+        plot_rung_scores(FakeSearch(_rung_results(("acc", "f1")), refit=False))
+    with pytest.raises(ValueError, match="resource='max_epochs'"):
+        plot_rung_scores(tree_grid)
+    with pytest.raises(ValueError, match="fit the search"):
+        plot_rung_scores(GridSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}))
+
+
+def test_rung_scores_of_a_multi_fidelity_search(one_thread):
+    X, y = make_sequence_classification(n_samples=40, n_timesteps=6, random_state=0)
+    search = GeneticSearchCV(
+        LSTMClassifier(hidden_size=4, max_epochs=4, batch_size=16),
+        {"lr": (1e-3, 1e-1, "log-uniform")}, population_size=4, n_generations=0,
+        cv=2, random_state=0, resource="max_epochs", min_resource=1,
+        reduction_factor=2,
+    ).fit(X, y)
+    ax = plot_rung_scores(search)
+    best = _line(ax, "best")
+    assert best.get_xdata()[0] == 4
+    assert best.get_ydata()[0] == pytest.approx(search.best_score_)
+    assert sorted(len(line.get_xdata()) for line in ax.get_lines()[:4]) == [1, 1, 2, 3]
 
 
 def test_missing_matplotlib_says_how_to_install(monkeypatch, tree_grid):

@@ -212,6 +212,33 @@ def _fold_step(model, first, epochs, prefix, X, y, train, test, ctx):
     return model, entry, int(done)
 
 
+def _mean_scores(entries):
+    """Mean test score over the folds (by metric with multi-metric scoring).
+
+    NaN when a fold fit failed or the mean is not finite, as for promotion.
+    """
+    if any(e["fit_error"] is not None for e in entries):
+        return math.nan
+    first = entries[0]["test_scores"]
+    names = list(first) if isinstance(first, dict) else [None]
+    means = {}
+    for name in names:
+        values = [e["test_scores"] if name is None else e["test_scores"][name]
+                  for e in entries]
+        mean = float(np.mean(np.asarray(values, dtype=float)))
+        means[name] = mean if math.isfinite(mean) else math.nan
+    return means[None] if names == [None] else means
+
+
+def _metric_of(scores, metric):
+    """One metric of :func:`_mean_scores`' result; NaN for a rung not reached."""
+    if scores is None:
+        return math.nan
+    if isinstance(scores, dict):
+        return scores.get(metric, math.nan)
+    return scores
+
+
 # ------------------------------------------------------------ the schedule
 class _SuccessiveHalving:
     """Successive halving over epochs for the batches of one search ``fit``.
@@ -293,11 +320,8 @@ class _SuccessiveHalving:
         return next(iter(scores.values()))
 
     def _mean(self, search, entries):
-        if any(e["fit_error"] is not None for e in entries):
-            return math.nan
-        values = [float(self._metric(search, e["test_scores"])) for e in entries]
-        mean = float(np.mean(values))
-        return mean if math.isfinite(mean) else math.nan
+        """Mean score over the folds of the metric that decides promotions."""
+        return self._metric(search, _mean_scores(entries))
 
     # -- one batch --------------------------------------------------------
     def run_batch(self, search, params_list, data):
@@ -311,6 +335,10 @@ class _SuccessiveHalving:
             Highest rung of each candidate.
         n_tasks : int
             Number of fold fits (first fits and continuations).
+        rung_scores : list of dict
+            Per candidate, ``{rung: mean test scores}`` for every rung it was
+            trained on (a float, or a dict by metric with multi-metric
+            scoring; NaN where a fold fit failed).
         """
         X, y, splits, ctx = data["X"], data["y"], data["splits"], data["ctx"]
         n_splits = len(splits)
@@ -326,6 +354,7 @@ class _SuccessiveHalving:
         fit_time = {}
         entries = {}
         reached = [0] * len(params_list)
+        rung_scores = [{} for _ in params_list]
         n_tasks = 0
         parallel = Parallel(n_jobs=search.n_jobs, pre_dispatch=search.pre_dispatch)
         for k, budget in enumerate(self.resources):
@@ -354,14 +383,13 @@ class _SuccessiveHalving:
                 self.n_epochs += done
                 if model is not None:
                     models[c, s] = model
+            for c in alive:
+                rung_scores[c][k] = _mean_scores([entries[c, s] for s in range(n_splits)])
             if self.on_rung is not None:
                 self.on_rung(k, list(alive), dict(models))
             if k == len(self.resources) - 1:
                 break
-            means = {
-                c: self._mean(search, [entries[c, s] for s in range(n_splits)])
-                for c in alive
-            }
+            means = {c: self._metric(search, rung_scores[c][k]) for c in alive}
             ranked = sorted(
                 (c for c in alive if math.isfinite(means[c])),
                 key=lambda c: (-means[c], c),
@@ -376,6 +404,7 @@ class _SuccessiveHalving:
             [[entries[c, s] for s in range(n_splits)] for c in range(len(params_list))],
             reached,
             n_tasks,
+            rung_scores,
         )
 
     # -- glue with _SearchRun ----------------------------------------------
@@ -384,7 +413,9 @@ class _SuccessiveHalving:
         search = run.search
         data = self._bind(run)
         params = [run.params_of(key) for key in keys]
-        per_candidate, reached, n_tasks = self.run_batch(search, params, data)
+        per_candidate, reached, n_tasks, rung_scores = self.run_batch(
+            search, params, data
+        )
         run.n_fits += n_tasks
         for key, rung in zip(keys, reached):
             self.rung_of[key] = rung
@@ -392,10 +423,15 @@ class _SuccessiveHalving:
         more = {name: [value] * len(params) for name, value in extra.items()}
         more["n_resources"] = [self.resources[r] for r in reached]
         more["rung"] = list(reached)
+        metrics = self._metric_names(data["ctx"]["scorer"], entries)
+        columns = self._rung_columns(metrics)
+        for (k, metric), column in columns.items():
+            more[column] = [_metric_of(cand.get(k), metric) for cand in rung_scores]
         try:
             _warn_or_raise_about_fit_failures(entries, search.error_score)
         except ValueError as exc:
             batch_extra = dict(extra, n_resources=self.resources[0], rung=0)
+            batch_extra.update(dict.fromkeys(columns.values(), math.nan))
             if not run.record_failed_batch(params, batch_extra, exc, run.n_recorded):
                 raise
             return [math.nan] * len(params)
@@ -403,6 +439,28 @@ class _SuccessiveHalving:
             _insert_error_scores(entries, search.error_score)
         append_results(search, self._cells, params, entries, more)
         return [self._mean(search, cand) for cand in per_candidate]
+
+    @staticmethod
+    def _metric_names(scorer, entries):
+        """Names of the metrics scored: ``["score"]`` for a single metric.
+
+        A callable ``scoring`` may return a dict: its keys are then read from
+        the first successful fold entry.
+        """
+        if hasattr(scorer, "_scorers"):
+            return list(scorer._scorers)
+        for entry in entries:
+            if entry["fit_error"] is None and isinstance(entry["test_scores"], dict):
+                return list(entry["test_scores"])
+        return ["score"]
+
+    def _rung_columns(self, metrics):
+        """``cv_results_`` column of each (rung, metric): ``rung0_mean_test_score``..."""
+        return {
+            (k, metric): f"rung{k}_mean_test_{metric}"
+            for k in range(len(self.resources))
+            for metric in metrics
+        }
 
     def rank(self, results, failed):
         """Rank candidates that got the full budget above stopped ones.

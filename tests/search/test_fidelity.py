@@ -221,6 +221,47 @@ def test_cv_results_columns_and_ranking(kind):
         assert np.all(np.isfinite(res[f"split{s}_test_score"]))
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_rung_score_columns(kind):
+    search = _search(kind, n=8, n_jobs=1).fit(X, y)
+    res = search.cv_results_
+    cols = [f"rung{k}_mean_test_score" for k in range(3)]
+    assert [c for c in res if c.startswith("rung") and c != "rung"] == cols
+    table = np.column_stack([res[c] for c in cols])
+    for i, rung in enumerate(res["rung"]):
+        # a score for every rung the candidate was trained on, NaN beyond
+        assert np.all(np.isfinite(table[i, : rung + 1]))
+        assert np.all(np.isnan(table[i, rung + 1:]))
+        # the score at its highest rung is its mean_test_score
+        assert table[i, rung] == pytest.approx(res["mean_test_score"][i])
+    # the promoted candidates are the best by the previous rung's score
+    for k in range(2):
+        on_rung = np.flatnonzero(res["rung"] >= k)
+        promoted = set(np.flatnonzero(res["rung"] >= k + 1).tolist())
+        best_first = sorted(on_rung, key=lambda i: (-table[i, k], i))
+        assert set(best_first[: len(promoted)]) == promoted
+    # later rungs continue training, so their scores differ from the first
+    assert not np.allclose(table[res["rung"] == 2, 0], table[res["rung"] == 2, 2])
+
+
+def test_rung_score_columns_multimetric_and_failures():
+    space = {"hidden_size": [0, 4], "lr": (1e-3, 1e-1, "log-uniform")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitFailedWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        search = _search("bayes", space=space, n=6, scoring=["accuracy", "f1"],
+                         refit="f1").fit(X, y)
+    res = search.cv_results_
+    for metric in ["accuracy", "f1"]:
+        assert f"rung0_mean_test_{metric}" in res
+        last = [res[f"rung{r}_mean_test_{metric}"][i] for i, r in enumerate(res["rung"])]
+        np.testing.assert_allclose(last, res[f"mean_test_{metric}"])
+    bad = np.array([p["hidden_size"] == 0 for p in res["params"]])
+    assert bad.any()
+    assert np.all(np.isnan(res["rung0_mean_test_f1"][bad]))
+    assert np.all(np.isfinite(res["rung0_mean_test_f1"][~bad]))
+
+
 def test_multimetric_and_train_scores():
     search = _search("bayes", n=4, scoring=["accuracy", "neg_log_loss"],
                      refit="neg_log_loss", return_train_score=True).fit(X, y)
@@ -385,6 +426,10 @@ def test_checkpoint_resume_tells_surrogate_the_same(tmp_path):
     ]
     np.testing.assert_array_equal(a["rung"], b["rung"])
     np.testing.assert_allclose(a["mean_test_score"], b["mean_test_score"])
+    # the replayed rows keep their scores at every rung
+    for k in range(3):
+        column = f"rung{k}_mean_test_score"
+        np.testing.assert_allclose(np.asarray(b[column], dtype=float), a[column])
     # epochs trained before the interruption count too
     assert resumed.n_epochs_spent_ == full.n_epochs_spent_ > 0
     assert resumed.n_fits_ == full.n_fits_
