@@ -2,6 +2,7 @@
 
 import math
 import os
+import warnings
 from inspect import signature
 from numbers import Integral, Real
 
@@ -29,6 +30,28 @@ _OPTIMIZER_KWARGS = frozenset(signature(Optimizer).parameters) - {
     "random_state",
     "n_random_starts",
 }
+
+
+def _warn_if_all_random(optimizers, budgets):
+    """Warn when a budget ends before the surrogate proposes any candidate.
+
+    skopt's Optimizer draws its first ``n_initial_points`` points at random;
+    with ``n_iter`` no larger, a Bayesian search is a random search.
+    """
+    for i, (opt, budget) in enumerate(zip(optimizers, budgets)):
+        n_init = opt.n_initial_points_
+        if budget > n_init:
+            continue
+        where = f" of subspace {i}" if len(optimizers) > 1 else ""
+        warnings.warn(
+            f"BayesSearchCV draws all {budget} candidates{where} at random: its "
+            f"budget does not exceed n_initial_points={n_init}, the random "
+            "candidates drawn before the surrogate model proposes any. Raise "
+            "n_iter, or lower optimizer_kwargs['n_initial_points'] (e.g. to "
+            f"{max(1, budget // 2)}).",
+            UserWarning,
+            stacklevel=6,  # the caller of fit
+        )
 
 
 class _GBRTSurrogate(GradientBoostingQuantileRegressor):
@@ -113,13 +136,18 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
     n_iter : int, default=50
         Number of proposed candidates (over all subspaces). Proposals that
         repeat an evaluated configuration count but are not refitted, so
-        ``cv_results_`` may hold fewer rows.
+        ``cv_results_`` may hold fewer rows. The first ``n_initial_points``
+        of them (10 by default, see ``optimizer_kwargs``) are drawn at random;
+        a ``UserWarning`` says so when ``n_iter`` leaves none to the
+        surrogate.
     n_points : int, default=1
         Number of candidates proposed at once (constant-liar strategy) and
         cross-validated in parallel.
     optimizer_kwargs : dict, default=None
         Extra arguments of :class:`skopt.Optimizer`, e.g. ``base_estimator``
-        (``"GP"``, ``"RF"``, ``"ET"``, ``"GBRT"``), ``acq_func``,
+        (``"GP"``, ``"RF"``, ``"ET"``, ``"GBRT"`` or a regressor; not
+        ``"DUMMY"``: use :class:`~sklearn.model_selection.RandomizedSearchCV`
+        for a random search), ``acq_func``,
         ``n_initial_points``, ``initial_point_generator``, ``acq_optimizer``.
         The random state comes from ``random_state``. A ``space_constraint``
         callable receives a dict of parameter values and returns whether the
@@ -340,6 +368,16 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
                 f"Unknown optimizer_kwargs {sorted(unknown)}; valid keys are "
                 f"{sorted(_OPTIMIZER_KWARGS)}."
             )
+        surrogate = kwargs.get("base_estimator")
+        if isinstance(surrogate, str) and surrogate.upper() == "DUMMY":
+            # skopt's "DUMMY" (no model) fails its own regressor check with
+            # scikit-learn >= 1.6, and would make this a random search
+            raise ValueError(
+                "optimizer_kwargs base_estimator='DUMMY' (random sampling, no "
+                "surrogate) is not supported; use "
+                "sklearn.model_selection.RandomizedSearchCV for a random search, "
+                "or one of 'GP', 'RF', 'ET', 'GBRT' or a scikit-learn regressor."
+            )
         return kwargs
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
@@ -365,6 +403,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
             self.n_iter // len(subspaces) + (i < self.n_iter % len(subspaces))
             for i in range(len(subspaces))
         ]
+        _warn_if_all_random(optimizers, budgets)
         run = _SearchRun(self, evaluate_candidates, subspaces, seeds[0],
                          total=self.n_iter, callback_ctx=callback_ctx)
         run.fidelity = fidelity

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import LogisticRegression
 
 from sklstm.search import BayesSearchCV
 
@@ -67,6 +68,29 @@ def test_no_improvement_stops():
                          n_iter_no_change=2).fit(X, y)
     assert search.stop_reason_ == "no_improvement"
     assert len(search.optimizers_[0].Xi) == 3
+
+
+def test_warns_when_every_candidate_is_random():
+    space = {"C": (0.01, 10.0)}
+    with pytest.warns(UserWarning, match=r"all 4 candidates at random.*n_initial_points=10"):
+        BayesSearchCV(FlakyClassifier(), space, n_iter=4, cv=2).fit(X, y)
+    subspaces = [space, {"C": (0.01, 10.0), "fit_intercept": [False]}]
+    with pytest.warns(UserWarning, match=r"all 2 candidates of subspace 1 at random.*"
+                                         r"n_initial_points=2.*e\.g\. to 1"):
+        BayesSearchCV(LogisticRegression(), subspaces, n_iter=5, cv=2,
+                      optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # the surrogate proposes the last candidate
+        BayesSearchCV(FlakyClassifier(), space, n_iter=3, cv=2,
+                      optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
+
+
+def test_dummy_surrogate_is_refused_clearly():
+    search = BayesSearchCV(FlakyClassifier(), {"C": (0.01, 10.0)}, n_iter=3, cv=2,
+                           optimizer_kwargs={"base_estimator": "dummy"})
+    with pytest.raises(ValueError, match="'DUMMY'.*RandomizedSearchCV"):
+        search.fit(X, y)
 
 
 def test_default_is_gaussian_process():
