@@ -6,6 +6,7 @@ public surface holds flat hyperparameters only, and ``fit`` builds a fresh
 (``net_``) that trains the module from :mod:`sklstm._modules`.
 """
 
+import inspect
 import warnings
 from numbers import Integral, Real
 
@@ -56,9 +57,33 @@ def _resolve_optimizer(optimizer):
     return optimizer, {}
 
 
+def _takes_weight_decay(opt_cls):
+    """Whether an optimizer class accepts a ``weight_decay`` argument."""
+    try:
+        params = inspect.signature(opt_cls).parameters
+    except (TypeError, ValueError):  # pragma: no cover - no introspectable signature
+        return True
+    return "weight_decay" in params or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+    )
+
+
 def _resolve_device(device):
+    """The torch device to train on; a clear error for a wrong or absent one."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto' (a GPU when "
+            "there is one), 'cpu', 'cuda' or 'cuda:N'."
+        ) from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} asks for a CUDA GPU, but torch sees none here "
+            f"(torch {torch.__version__}); use device='auto' or device='cpu'."
+        )
     return device
 
 
@@ -273,6 +298,22 @@ class _BaseLSTM(BaseEstimator):
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
         elif batch.n_features != self.n_features_in_:
+            if kind == "2d":
+                rows, cols = batch.values.shape[:2]
+                n = self.n_features_in_
+                hint = (
+                    f" If it is one sequence of {rows} time steps, add a first "
+                    f"axis: X[None] has shape (1, {rows}, {cols})."
+                    if cols == n else
+                    f" Pass a 3-D array of shape (n_samples, n_timesteps, {n}) "
+                    f"or a list of (n_timesteps, {n}) arrays."
+                )
+                raise ValueError(
+                    f"{type(self).__name__} was fitted on sequences of {n} "
+                    f"features per time step; got a 2-D array of shape "
+                    f"{(rows, cols)}, which is read as {rows} univariate series."
+                    + hint
+                )
             raise ValueError(
                 f"X has {batch.n_features} features, but {type(self).__name__} "
                 f"is expecting {self.n_features_in_} features as input."
@@ -330,6 +371,14 @@ class _BaseLSTM(BaseEstimator):
             train_ds, valid_ds = self._split_validation(dataset, seed)
             train_split = predefined_split(valid_ds)
         kwargs = {f"optimizer__{k}": v for k, v in opt_kwargs.items()}
+        if _takes_weight_decay(opt_cls):
+            kwargs["optimizer__weight_decay"] = self.weight_decay
+        elif self.weight_decay:
+            raise ValueError(
+                f"weight_decay={self.weight_decay!r}, but the optimizer "
+                f"{opt_cls.__name__} takes no weight_decay; set weight_decay=0 "
+                "or choose an optimizer that has it."
+            )
         kwargs.update({f"criterion__{k}": v for k, v in criterion_kwargs.items()})
         if self.verbose < 2:
             kwargs["callbacks__print_log"] = None
@@ -343,17 +392,19 @@ class _BaseLSTM(BaseEstimator):
             module=SequenceNet,
             module__input_size=self.n_features_in_ if self._input_kind != "2d" else 1,
             module__output_size=n_outputs,
-            module__hidden_size=self.hidden_size,
-            module__num_layers=self.num_layers,
+            # torch's LSTM wants Python ints, not NumPy integers from a grid
+            module__hidden_size=int(self.hidden_size),
+            module__num_layers=int(self.num_layers),
             module__dropout=self.dropout,
             module__bidirectional=self.bidirectional,
             module__cell=self.cell,
             module__pooling=self.pooling,
             module__n_tokens=n_tokens,
-            module__embedding_dim=self.embedding_dim,
+            module__embedding_dim=(
+                None if self.embedding_dim is None else int(self.embedding_dim)
+            ),
             criterion=self._criterion,
             optimizer=opt_cls,
-            optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
@@ -373,10 +424,16 @@ class _BaseLSTM(BaseEstimator):
     def _split_validation(self, dataset, seed):
         n = len(dataset)
         n_valid = int(np.ceil(self.validation_fraction * n))
-        if n_valid < 1 or n - n_valid < 1:
+        if n < 2:
             raise ValueError(
                 f"early_stopping needs at least 2 samples to hold out a "
                 f"validation set; got {n}. Add data or set early_stopping=False."
+            )
+        if n - n_valid < 1:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} holds out "
+                f"{n_valid} of {n} samples for early stopping and leaves none to "
+                "train on; lower validation_fraction."
             )
         idx = np.arange(n)
         stratify = self._stratify(dataset)
@@ -461,6 +518,25 @@ _FIT_DOC = """Fit the network to sequences ``X`` and targets ``y``.
         self : object
             The fitted estimator.
 """
+
+
+def _check_no_missing_labels(y):
+    """Refuse NaN or None labels with a message that says where they are."""
+    if y.dtype.kind == "f":
+        missing = np.isnan(y)
+    elif y.dtype.kind == "O":
+        missing = np.array(
+            [v is None or (isinstance(v, float) and v != v) for v in y], dtype=bool
+        )
+    else:
+        return
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        shown = ", ".join(str(i) for i in rows[:10]) + (", ..." if rows.size > 10 else "")
+        raise ValueError(
+            f"y contains {rows.size} missing labels (NaN or None), at rows "
+            f"[{shown}]; drop those samples or fill in their labels."
+        )
 
 
 class LSTMClassifier(ClassifierMixin, _BaseLSTM):
@@ -589,7 +665,16 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
                 DataConversionWarning, stacklevel=3,
             )
         y = column_or_1d(y, warn=False)
+        _check_no_missing_labels(y)
         check_classification_targets(y)
+        if not reset and classes is not None:
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(given, self.classes_):
+                raise ValueError(
+                    f"classes={given.tolist()} is not the same as on the first "
+                    f"partial_fit call ({self.classes_.tolist()}); the classes "
+                    "are fixed by the first call."
+                )
         if reset:
             if classes is not None:
                 self.classes_ = np.unique(np.asarray(classes))
@@ -610,6 +695,15 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
             )
         y_enc = np.searchsorted(self.classes_, y).astype(np.int64)
         criterion_kwargs = {}
+        if isinstance(self.class_weight, dict) and reset:
+            labels = set(self.classes_.tolist())
+            unknown = [k for k in self.class_weight if k not in labels]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has keys {unknown!r} that are not classes of y "
+                    f"{self.classes_.tolist()}; use the labels themselves as keys "
+                    "(same type and value)."
+                )
         if self.class_weight is not None and reset:
             present = np.isin(self.classes_, y)
             weights = np.ones(len(self.classes_))

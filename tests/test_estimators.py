@@ -510,3 +510,89 @@ def test_random_state_none_leaves_numpy_global_state_alone():
     b = LSTMClassifier(**dict(TINY, random_state=None)).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(np.random.get_state()[1], before)
     assert not np.array_equal(a, b)  # fresh randomness each time
+
+
+# ------------------------------------------------- common mistakes, clear errors
+def test_numpy_integer_sizes_are_accepted():
+    # e.g. a grid built with np.arange hands NumPy integers to set_params
+    X, y = make_3d()
+    clf = LSTMClassifier(**{**TINY, "hidden_size": np.int64(4),
+                            "num_layers": np.int64(2)}).fit(X, y)
+    assert clf.net_.module_.rnn.hidden_size == 4 and clf.net_.module_.rnn.num_layers == 2
+    search = GridSearchCV(LSTMClassifier(**TINY), {"hidden_size": np.arange(2, 4)}, cv=2,
+                          error_score="raise").fit(X, y)
+    assert search.best_params_["hidden_size"] in (2, 3)
+    tokens = np.random.RandomState(0).randint(1, 6, size=(40, 5))
+    emb = LSTMClassifier(embedding_dim=np.int64(3), **TINY).fit(tokens, y)
+    assert emb.net_.module_.embedding.embedding_dim == 3
+
+
+@pytest.mark.parametrize("device, match", [
+    ("gpu", "'gpu' is not a torch device"),
+    ("CPU ", "is not a torch device"),
+])
+def test_bad_device_is_refused_clearly(device, match):
+    X, y = make_3d()
+    with pytest.raises(ValueError, match=match):
+        LSTMClassifier(device=device, **TINY).fit(X, y)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_gpu_is_refused_clearly():
+    X, y = make_3d()
+    with pytest.raises(ValueError, match="torch sees none here.*device='auto'"):
+        LSTMRegressor(device="cuda", **TINY).fit(X, y.astype(float))
+
+
+@pytest.mark.parametrize("y_bad", [
+    np.array(["a", np.nan] * 20, dtype=object),
+    np.array(["a", None] * 20, dtype=object),
+    np.array([0.0, np.nan] * 20),
+], ids=["str-nan", "str-none", "float-nan"])
+def test_missing_labels_are_refused_clearly(y_bad):
+    X, _ = make_3d()
+    with pytest.raises(ValueError, match=r"20 missing labels.*rows \[1, 3, 5,.*\.\.\.\]"):
+        LSTMClassifier(**TINY).fit(X, y_bad)
+
+
+def test_2d_input_to_a_sequence_model_says_how_to_pass_one_sequence():
+    X, y = make_3d()
+    clf = LSTMClassifier(**TINY).fit(X, y)
+    with pytest.raises(ValueError, match=r"read as 10 univariate series.*X\[None\]"):
+        clf.predict(X[0])
+    with pytest.raises(ValueError, match=r"shape \(n_samples, n_timesteps, 2\)"):
+        clf.predict(X[:, :, 0])
+
+
+def test_class_weight_keys_must_be_classes():
+    X, y = make_3d()
+    with pytest.raises(ValueError, match=r"class_weight has keys \['0', '1'\]"):
+        LSTMClassifier(class_weight={"0": 1, "1": 5}, **TINY).fit(X, y)
+    with pytest.raises(ValueError, match=r"keys \[5\]"):
+        LSTMClassifier(class_weight={0: 1, 5: 2}, **TINY).fit(X, y)
+    clf = LSTMClassifier(class_weight={1: 5}, **TINY).fit(X, y)
+    assert clf.net_.criterion_.weight.tolist() == [1.0, 5.0]
+
+
+def test_optimizer_without_weight_decay():
+    X, y = make_3d()
+    # the default weight_decay=0 is not passed to an optimizer without it
+    LSTMClassifier(optimizer=torch.optim.LBFGS, **TINY).fit(X, y)
+    with pytest.raises(ValueError, match="LBFGS takes no weight_decay"):
+        LSTMClassifier(optimizer=torch.optim.LBFGS, weight_decay=0.1, **TINY).fit(X, y)
+    clf = LSTMClassifier(optimizer="adamw", weight_decay=0.05, **TINY).fit(X, y)
+    assert clf.net_.optimizer_.param_groups[0]["weight_decay"] == 0.05
+
+
+def test_partial_fit_classes_are_fixed_by_the_first_call():
+    X, y = make_3d()
+    clf = LSTMClassifier(**TINY).partial_fit(X, y, classes=[0, 1])
+    clf.partial_fit(X, y, classes=[1, 0])  # the same set, in any order
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2\] is not the same"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_validation_fraction_leaving_nothing_to_train_on():
+    X, y = make_3d()
+    with pytest.raises(ValueError, match="validation_fraction=0.99 holds out 40 of 40"):
+        LSTMClassifier(early_stopping=True, validation_fraction=0.99, **TINY).fit(X, y)

@@ -368,6 +368,20 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
                 f"Unknown optimizer_kwargs {sorted(unknown)}; valid keys are "
                 f"{sorted(_OPTIMIZER_KWARGS)}."
             )
+        n_init = kwargs.get("n_initial_points", 10)
+        if not isinstance(n_init, Integral) or isinstance(n_init, bool) or n_init < 1:
+            raise ValueError(
+                "optimizer_kwargs n_initial_points must be an int >= 1 (the random "
+                "candidates that give the surrogate its first data); got "
+                f"{n_init!r}."
+            )
+        constraint = kwargs.get("space_constraint")
+        if constraint is not None and not callable(constraint):
+            raise ValueError(
+                "optimizer_kwargs space_constraint must be a callable that takes a "
+                "dict of parameter values and returns True for allowed candidates; "
+                f"got {constraint!r}."
+            )
         surrogate = kwargs.get("base_estimator")
         if isinstance(surrogate, str) and surrogate.upper() == "DUMMY":
             # skopt's "DUMMY" (no model) fails its own regressor check with

@@ -88,13 +88,11 @@ def rung_resources(min_resource, max_resource, factor):
 
 def _lstm_path(estimator):
     """Parameter prefix of the LSTM step, checked to be continuable."""
-    try:
-        prefix = _find_lstm_prefix(estimator)
-    except ValueError as exc:
-        raise ValueError(
-            "resource='max_epochs' needs an LSTM estimator, alone or as the "
-            f"final step of a Pipeline; {exc}"
-        ) from None
+    prefix = _find_lstm_prefix(
+        estimator,
+        why="but resource='max_epochs' needs exactly one LSTM estimator, alone or "
+            "as the final step of a Pipeline (or set resource=None)",
+    )
     est = estimator
     for part in prefix.split("__")[:-1]:
         if not (isinstance(est, Pipeline) and est.steps[-1][0] == part):
@@ -110,13 +108,24 @@ def _lstm_path(estimator):
 def make_fidelity(search, subspaces):
     """The successive-halving schedule of a search, or None when it is off."""
     if search.resource is None:
+        unused = [name for name in ("min_resource", "max_resource")
+                  if getattr(search, name) is not None]
+        if unused:
+            warnings.warn(
+                f"{' and '.join(unused)} {'has' if len(unused) == 1 else 'have'} "
+                "no effect without resource='max_epochs': every candidate is "
+                "trained for the estimator's own max_epochs.",
+                UserWarning,
+                stacklevel=6,  # the caller of fit
+            )
         return None
     estimator = search.estimator
     prefix = _lstm_path(estimator)
     name = prefix + "max_epochs"
     if search.resource not in ("max_epochs", name):
+        also = f" (or {name!r})" if prefix else ""
         raise ValueError(
-            f"resource must be 'max_epochs' (or {name!r}), got {search.resource!r}."
+            f"resource must be 'max_epochs'{also}, got {search.resource!r}."
         )
     for sub in subspaces:
         if name in sub.names:

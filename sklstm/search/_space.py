@@ -316,7 +316,14 @@ def _lstm_base_class():
     return _BaseLSTM
 
 
-def _find_lstm_prefix(estimator):
+_NO_DEFAULT_SPACE = "so there is no default search space: search_spaces must be given"
+
+
+def _find_lstm_prefix(estimator, why=_NO_DEFAULT_SPACE):
+    """Parameter prefix of the one LSTM estimator in ``estimator``.
+
+    ``why`` ends the error message when there is none or several.
+    """
     base = _lstm_base_class()
     if base is not None and isinstance(estimator, base):
         return ""
@@ -329,13 +336,11 @@ def _find_lstm_prefix(estimator):
         ]
     if not found:
         raise ValueError(
-            f"No LSTM estimator found in {type(estimator).__name__}, so there is "
-            "no default search space: search_spaces must be given."
+            f"No LSTM estimator found in {type(estimator).__name__}, {why}."
         )
     if len(found) > 1:
         raise ValueError(
-            f"Several LSTM estimators found ({', '.join(found)}); the default "
-            "search space is ambiguous: search_spaces must be given."
+            f"Several LSTM estimators found ({', '.join(found)}), {why}."
         )
     return found[0] + "__"
 

@@ -86,6 +86,18 @@ def test_warns_when_every_candidate_is_random():
                       optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_initial_points": 0}, "n_initial_points must be an int >= 1"),
+    ({"n_initial_points": 2.5}, "n_initial_points must be an int >= 1"),
+    ({"space_constraint": 3}, "space_constraint must be a callable"),
+])
+def test_bad_optimizer_kwargs_are_refused_clearly(kwargs, match):
+    search = BayesSearchCV(FlakyClassifier(), {"C": (0.01, 10.0)}, n_iter=3, cv=2,
+                           optimizer_kwargs=kwargs)
+    with pytest.raises(ValueError, match=match):
+        search.fit(X, y)
+
+
 def test_dummy_surrogate_is_refused_clearly():
     search = BayesSearchCV(FlakyClassifier(), {"C": (0.01, 10.0)}, n_iter=3, cv=2,
                            optimizer_kwargs={"base_estimator": "dummy"})

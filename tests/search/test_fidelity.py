@@ -375,12 +375,22 @@ def test_factor_below_two(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_no_lstm_step(kind):
-    with pytest.raises(ValueError, match="needs an LSTM estimator"):
+    with pytest.raises(ValueError, match="needs exactly one LSTM estimator") as info:
         _search(kind, estimator=LogisticRegression(), space={"C": (0.1, 1.0)}).fit(X[:, :, 0], y)
+    # a space was given: the message must not ask for one
+    assert "search_spaces" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fidelity_options_without_resource_warn(kind):
+    with pytest.warns(UserWarning, match="min_resource has no effect without"):
+        _search(kind, n=2, resource=None, min_resource=2).fit(X, y)
+    with pytest.warns(UserWarning, match="min_resource and max_resource have no"):
+        _search(kind, n=2, resource=None, min_resource=2, max_resource=4).fit(X, y)
 
 
 def test_bad_resource_name_and_searched_resource():
-    with pytest.raises(ValueError, match="resource must be"):
+    with pytest.raises(ValueError, match=r"resource must be 'max_epochs', got 'batch_size'"):
         _search("bayes", resource="batch_size").fit(X, y)
     with pytest.raises(ValueError, match="cannot also be searched"):
         _search("bayes", space={"max_epochs": (1, 4)}).fit(X, y)
@@ -456,6 +466,8 @@ def test_lr_schedule_spans_the_rungs(kind, schedule, n_jobs, monkeypatch):
     est = _lstm(max_epochs=8, lr_schedule=schedule, lr=0.05)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
+        # the Bayesian search stays in its random phase on purpose
+        warnings.filterwarnings("ignore", "BayesSearchCV draws all", UserWarning)
         search = _search(kind, estimator=est, n=4, n_jobs=n_jobs).fit(X, y)
     assert search.n_resources_ == [1, 2, 4, 8]
     (cand,) = rec.rungs[-1]["alive"]
