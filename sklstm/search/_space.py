@@ -316,13 +316,11 @@ def _lstm_base_class():
     return _BaseLSTM
 
 
-_NO_DEFAULT_SPACE = "so there is no default search space: search_spaces must be given"
-
-
-def _find_lstm_prefix(estimator, why=_NO_DEFAULT_SPACE):
+def _find_lstm_prefix(estimator, why=None):
     """Parameter prefix of the one LSTM estimator in ``estimator``.
 
-    ``why`` ends the error message when there is none or several.
+    ``why`` ends the error message when there is none or several; by default
+    it says that no default search space can be chosen.
     """
     base = _lstm_base_class()
     if base is not None and isinstance(estimator, base):
@@ -336,11 +334,13 @@ def _find_lstm_prefix(estimator, why=_NO_DEFAULT_SPACE):
         ]
     if not found:
         raise ValueError(
-            f"No LSTM estimator found in {type(estimator).__name__}, {why}."
+            f"No LSTM estimator found in {type(estimator).__name__}, "
+            f"{why or 'so there is no default search space: search_spaces must be given'}."
         )
     if len(found) > 1:
         raise ValueError(
-            f"Several LSTM estimators found ({', '.join(found)}), {why}."
+            f"Several LSTM estimators found ({', '.join(found)}), "
+            f"{why or 'so the default search space is ambiguous: search_spaces must be given'}."
         )
     return found[0] + "__"
 
