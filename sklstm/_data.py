@@ -67,6 +67,20 @@ def _is_ragged_container(X):
     return isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
 
 
+def _as_array(seq, i):
+    """``np.asarray`` of one sequence, with a clear error for uneven time steps."""
+    try:
+        return np.asarray(seq)
+    except ValueError as exc:
+        if "inhomogeneous" not in str(exc):
+            raise
+        raise ValueError(
+            f"sequence {i} could not be read as a (n_timesteps, n_features) "
+            "array: its time steps have different numbers of features. Every "
+            "time step of a sequence needs the same features."
+        ) from None
+
+
 def sequence_kind(X):
     """Return the layout of ``X``: ``"2d"``, ``"3d"`` or ``"ragged"``.
 
@@ -84,7 +98,7 @@ def sequence_kind(X):
                 "Found an empty list of sequences (0 samples); at least one "
                 "sequence is required."
             )
-        first = np.asarray(X[0]) if not sp.issparse(X[0]) else X[0]
+        first = _as_array(X[0], 0) if not sp.issparse(X[0]) else X[0]
         if not sp.issparse(first) and first.ndim == 0:
             # a flat list of numbers is a 1-D array, not a list of sequences
             return "1d"
@@ -218,7 +232,7 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
                     f"sequence {i} is a sparse matrix; sparse input is not "
                     "supported. Convert it with .toarray() first."
                 )
-            a = np.asarray(s)
+            a = _as_array(s, i)
             _reject_complex(a)
             if a.ndim == 1:
                 a = a.reshape(-1, 1)

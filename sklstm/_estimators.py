@@ -51,6 +51,11 @@ OPTIMIZERS = {
 }
 
 
+# token ids at or above this would make an embedding table of tens of millions
+# of rows: almost surely hashed or raw ids rather than a vocabulary
+_MAX_TOKENS = 2**24
+
+
 def _resolve_optimizer(optimizer):
     if isinstance(optimizer, str):
         return OPTIMIZERS[optimizer]
@@ -262,7 +267,15 @@ class _BaseLSTM(BaseEstimator):
             if reset:
                 self._input_kind = "tokens"
                 self.n_features_in_ = 1
-                self.n_tokens_ = max(int(batch.values.max()) + 1, 2)
+                largest = int(batch.values.max()) if batch.values.size else 0
+                if largest >= _MAX_TOKENS:
+                    raise ValueError(
+                        f"The largest token id is {largest}, which would need an "
+                        f"embedding table of {largest + 1} rows. Token ids must "
+                        "be small integers 0..V-1 (0 for padding): re-encode "
+                        "them, e.g. with sklstm.preprocessing.TextToSequences."
+                    )
+                self.n_tokens_ = max(largest + 1, 2)
             else:
                 batch.values[batch.values >= self.n_tokens_] = 1
             return batch
@@ -355,7 +368,9 @@ class _BaseLSTM(BaseEstimator):
                 threshold=self.tol, threshold_mode="abs", load_best=True,
                 sink=print if self.verbose >= 2 else (lambda *a, **k: None),
             )))
-        callbacks.append(("divergence_guard", DivergenceGuard(lr=self.lr)))
+        callbacks.append(("divergence_guard", DivergenceGuard(
+            lr=self.lr, regression=self._net_class is NeuralNetRegressor,
+        )))
         return callbacks
 
     def _build_net(self, dataset, n_outputs, seed, criterion_kwargs):

@@ -136,15 +136,21 @@ class DivergedError(ValueError):
 class DivergenceGuard(Callback):
     """Stop training with a clear error as soon as the loss is NaN or inf."""
 
-    def __init__(self, lr=None):
+    def __init__(self, lr=None, regression=False):
         self.lr = lr
+        self.regression = regression
 
     def _fail(self, net, what):
         epoch = len(net.history)
+        target = (
+            ", and scaling the target (e.g. sklearn.compose."
+            "TransformedTargetRegressor with a StandardScaler)"
+            if self.regression else ""
+        )
         raise DivergedError(
             f"Training diverged at epoch {epoch}: {what}. Try a lower learning "
             f"rate (lr={self.lr!r} now), gradient clipping (clip_grad_norm=1.0) "
-            "or scaling the input (sklstm.preprocessing.SequenceScaler)."
+            f"or scaling the input (sklstm.preprocessing.SequenceScaler){target}."
         )
 
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):

@@ -66,6 +66,12 @@ def _final_estimator(estimator):
     best estimator of a fitted search."""
     if hasattr(estimator, "best_estimator_"):
         estimator = estimator.best_estimator_
+    elif hasattr(estimator, "cv_results_"):
+        raise ValueError(
+            f"This {type(estimator).__name__} was fitted with refit=False, so it "
+            "has no best_estimator_ whose loss curve could be plotted; refit the "
+            "best candidate (refit=True) or plot an estimator you fitted."
+        )
     while hasattr(estimator, "steps"):
         estimator = estimator.steps[-1][1]
     return estimator
@@ -167,7 +173,19 @@ def plot_learning_curve(estimator, ax=None, *, validation=True):
 
 
 def _cv_results(search):
+    if isinstance(search, dict):
+        raise TypeError(
+            "Pass the fitted search itself (e.g. plot_search_history(search)), "
+            "not its cv_results_ dict."
+        )
     results = getattr(search, "cv_results_", None)
+    if results is None and not hasattr(search, "_run_search"):
+        raise TypeError(
+            f"Expected a fitted hyperparameter search with cv_results_ (such as "
+            f"GridSearchCV, BayesSearchCV or GeneticSearchCV); got "
+            f"{type(search).__name__}. For a fitted estimator's training, use "
+            "plot_learning_curve."
+        )
     if results is None:
         raise NotFittedError(
             f"This {type(search).__name__} instance has no 'cv_results_': fit the "

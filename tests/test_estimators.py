@@ -464,8 +464,17 @@ def test_bad_hyperparameter_is_reported():
 def test_diverging_fit_names_epoch_and_lr():
     X, y = make_3d()
     X = X * 1e6
-    with pytest.raises(ValueError, match=r"diverged at epoch \d+.*lower learning rate \(lr=1000000.0"):
+    with pytest.raises(ValueError, match=r"diverged at epoch \d+.*lower learning rate \(lr=1000000.0"
+                                         r".*scaling the target"):
         LSTMRegressor(optimizer="sgd", lr=1e6, **dict(TINY, max_epochs=20)).fit(X, y * 1e6)
+    # only a regressor has a target to scale
+    from types import SimpleNamespace
+
+    from sklstm._training import DivergenceGuard
+
+    with pytest.raises(ValueError, match="diverged") as info:
+        DivergenceGuard(lr=0.1)._fail(SimpleNamespace(history=[{}]), "the loss became nan")
+    assert "target" not in str(info.value)
 
 
 def test_verbose_levels(capsys):
@@ -596,3 +605,21 @@ def test_validation_fraction_leaving_nothing_to_train_on():
     X, y = make_3d()
     with pytest.raises(ValueError, match="validation_fraction=0.99 holds out 40 of 40"):
         LSTMClassifier(early_stopping=True, validation_fraction=0.99, **TINY).fit(X, y)
+
+
+def test_uneven_time_steps_inside_a_sequence():
+    X = [[[1.0, 2.0], [3.0]], [[1.0, 2.0], [3.0, 4.0]]] * 5
+    y = np.array([0, 1] * 5)
+    with pytest.raises(ValueError, match="sequence 0 could not be read.*different numbers"):
+        LSTMClassifier(**TINY).fit(X, y)
+    X = [np.ones((3, 2)), [[1.0, 2.0], [3.0]]] * 5
+    with pytest.raises(ValueError, match="sequence 1 could not be read"):
+        LSTMClassifier(**TINY).fit(X, y)
+
+
+def test_huge_token_ids_are_refused_before_allocating():
+    X = np.ones((10, 4), dtype=np.int64)
+    X[3, 2] = 10**9
+    y = np.array([0, 1] * 5)
+    with pytest.raises(ValueError, match="largest token id is 1000000000.*re-encode"):
+        LSTMClassifier(embedding_dim=2, **TINY).fit(X, y)

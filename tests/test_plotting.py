@@ -124,6 +124,10 @@ def test_learning_curve_refuses_unfitted_and_curveless_estimators(iris):
     dummy = DummyClassifier().fit(*iris)
     with pytest.raises(ValueError, match="loss curve"):
         plot_learning_curve(dummy)
+    search = GridSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}, cv=2,
+                          refit=False).fit(*iris)
+    with pytest.raises(ValueError, match="refit=False"):
+        plot_learning_curve(search)
 
 
 # ---------------------------------------------------------------------------
@@ -185,6 +189,15 @@ def test_search_history_multimetric(iris):
     unrefitted = FakeSearch(dict(results), refit=False)
     with pytest.raises(ValueError, match="'metric' argument"):
         plot_search_history(unrefitted)
+
+
+def test_search_plots_refuse_what_is_not_a_search(tree_grid, iris):
+    with pytest.raises(TypeError, match="not its cv_results_ dict"):
+        plot_search_history(tree_grid.cv_results_)
+    model = DecisionTreeClassifier().fit(*iris)
+    for plot in (plot_search_history, plot_rung_scores):
+        with pytest.raises(TypeError, match="got DecisionTreeClassifier.*plot_learning_curve"):
+            plot(model)
 
 
 def test_search_plots_refuse_unfitted_search():
