@@ -21,7 +21,7 @@ from ._common import (
 )
 from ._fidelity import FIDELITY_CONSTRAINTS, make_fidelity
 from ._checkpoint import search_seeds
-from ._space import _parse_search_spaces
+from ._space import _parse_search_spaces, check_space_values
 
 __all__ = ["BayesSearchCV"]
 
@@ -397,6 +397,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         """Ask the optimisers for candidates, evaluate them, tell the scores."""
         subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
+        check_space_values(subspaces, self.estimator)
         kwargs = self._checked_optimizer_kwargs()
         fidelity = make_fidelity(self, subspaces)
         seeds = search_seeds(self, _draw_seeds(self.random_state, 1 + len(subspaces)))

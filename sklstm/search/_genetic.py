@@ -11,7 +11,7 @@ from ._common import _draw_seeds, _SearchMixin, _SearchRun, _torch_thread_share
 from ._checkpoint import search_seeds
 from ._fidelity import FIDELITY_CONSTRAINTS, make_fidelity
 from ._ga import ALGORITHMS, Gene, GeneticEngine
-from ._space import _parse_search_spaces
+from ._space import _parse_search_spaces, check_space_values
 
 __all__ = ["GeneticSearchCV"]
 
@@ -339,6 +339,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         """Evolve the population, one evaluate_candidates call per generation."""
         subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
+        check_space_values(subspaces, self.estimator)
         self._check_combinations()
         fidelity = make_fidelity(self, subspaces)
         base_seed, engine_seed = search_seeds(self, _draw_seeds(self.random_state, 2))

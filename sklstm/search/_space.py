@@ -22,6 +22,7 @@ parameters are built.
 
 import math
 import numbers
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -306,6 +307,65 @@ def _parse_search_spaces(search_spaces, estimator=None):
         }
         estimator_name = type(estimator).__name__
     return [_parse_subspace(s, valid_names, estimator_name) for s in spaces]
+
+
+def _owner_constraint(estimator, name):
+    """The estimator that owns parameter ``name`` and its constraint, or None."""
+    path, _, param = name.rpartition("__")
+    owner = estimator
+    if path:
+        owner = estimator.get_params(deep=True).get(path)
+    constraints = getattr(owner, "_parameter_constraints", None)
+    if not isinstance(constraints, dict) or param not in constraints:
+        return None
+    return owner, param, constraints[param]
+
+
+def check_space_values(subspaces, estimator):
+    """Warn, before any fit, about values of the space the estimator refuses.
+
+    Numeric dimensions are checked at their bounds, categorical ones at every
+    choice, against the owning estimator's scikit-learn parameter
+    constraints. Candidates with such values would only fail one by one
+    during the search (an integer parameter given float bounds, a dropout
+    range past 1, a misspelt option).
+    """
+    from sklearn.utils._param_validation import (
+        InvalidParameterError,
+        validate_parameter_constraints,
+    )
+
+    if estimator is None or not hasattr(estimator, "get_params"):
+        return
+    for sub in subspaces:
+        for dim in sub.dimensions:
+            found = _owner_constraint(estimator, dim.name)
+            if found is None:
+                continue
+            owner, param, constraint = found
+            values = dim.choices if dim.kind == "cat" else (dim.low, dim.high)
+            for value in values:
+                try:
+                    validate_parameter_constraints(
+                        {param: constraint}, {param: value},
+                        caller_name=type(owner).__name__,
+                    )
+                except InvalidParameterError as exc:
+                    hint = (
+                        " Give an integer parameter integer bounds, e.g. "
+                        f"({int(dim.low)}, {int(dim.high)})."
+                        if dim.kind == "real" and "an int" in str(exc) else ""
+                    )
+                    warnings.warn(
+                        f"The search space of {dim.name!r} holds the value "
+                        f"{value!r}, which {type(owner).__name__} refuses: {exc} "
+                        f"Candidates with it will fail.{hint}",
+                        UserWarning,
+                        stacklevel=6,  # the caller of fit
+                    )
+                    break
+                except Exception:  # pragma: no cover - a constraint we cannot check
+                    break
 
 
 def _lstm_base_class():

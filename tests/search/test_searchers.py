@@ -403,3 +403,35 @@ def test_scikit_learn_fit_callbacks(kind):
     search.fit(X, y)
     assert recorder.tasks.count("search") == 1
     assert recorder.tasks.count("candidate-split-evaluation") == search.n_fits_
+
+
+@pytest.mark.parametrize("kind", ["bayes", "genetic"])
+def test_space_values_the_estimator_refuses_warn_before_fitting(kind):
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    cases = [  # (space, warning, every candidate fails)
+        ({"logisticregression__C": (0.0, 1.0)}, r"'logisticregression__C' holds the value 0\.0",
+         False),
+        ({"logisticregression__max_iter": (50.0, 100.0)}, r"integer bounds, e\.g\. \(50, 100\)",
+         True),
+        ({"logisticregression__solver": ["lbfgs", "lbgfs"]}, r"holds the value 'lbgfs'", False),
+    ]
+    for space, match, all_fail in cases:
+        search = make_search(kind, pipe, space, n_iter=4, population_size=4,
+                             n_generations=0, error_score=np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FitFailedWarning)
+            with pytest.warns(UserWarning, match=match) as record:
+                if all_fail:
+                    with pytest.raises(ValueError, match="fits failed"):
+                        search.fit(X, y)
+                else:
+                    search.fit(X, y)
+        # said once, before the fits, and pointing at the caller's line
+        ours = [w for w in record if "search space of" in str(w.message)]
+        assert len(ours) == 1 and ours[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "BayesSearchCV draws all", UserWarning)
+        make_search(kind, pipe, {"logisticregression__C": (0.1, 1.0),
+                                 "logisticregression__solver": ["lbfgs", "liblinear"]},
+                    n_iter=2, population_size=2, n_generations=0).fit(X, y)
