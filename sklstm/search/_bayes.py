@@ -54,6 +54,29 @@ def _warn_if_all_random(optimizers, budgets):
         )
 
 
+def _warn_if_budget_exceeds_space(subspaces, budgets):
+    """Warn once when a subspace has fewer configurations than its budget."""
+    for i, (sub, budget) in enumerate(zip(subspaces, budgets)):
+        size = 1
+        for dim in sub.dimensions:
+            if dim.kind == "real":
+                size = None
+                break
+            size *= len(dim.choices) if dim.kind == "cat" else dim.high - dim.low + 1
+        if size is None or budget <= size:
+            continue
+        where = f"Subspace {i} of the" if len(subspaces) > 1 else "The"
+        warnings.warn(
+            f"{where} search space holds {size} configurations, fewer than the "
+            f"{budget} candidates BayesSearchCV will propose: the rest repeat "
+            "configurations already evaluated (they count towards n_iter but are "
+            "not refitted). Lower n_iter, or use GridSearchCV for a space this "
+            "small.",
+            UserWarning,
+            stacklevel=6,  # the caller of fit
+        )
+
+
 class _GBRTSurrogate(GradientBoostingQuantileRegressor):
     """scikit-optimize's "GBRT" surrogate, tagged as a regressor.
 
@@ -139,7 +162,8 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         ``cv_results_`` may hold fewer rows. The first ``n_initial_points``
         of them (10 by default, see ``optimizer_kwargs``) are drawn at random;
         a ``UserWarning`` says so when ``n_iter`` leaves none to the
-        surrogate.
+        surrogate, and when the space holds fewer configurations than
+        ``n_iter``.
     n_points : int, default=1
         Number of candidates proposed at once (constant-liar strategy) and
         cross-validated in parallel.
@@ -419,6 +443,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
             for i in range(len(subspaces))
         ]
         _warn_if_all_random(optimizers, budgets)
+        _warn_if_budget_exceeds_space(subspaces, budgets)
         run = _SearchRun(self, evaluate_candidates, subspaces, seeds[0],
                          total=self.n_iter, callback_ctx=callback_ctx)
         run.fidelity = fidelity
@@ -435,10 +460,17 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
                             continue
                         n = min(self.n_points, budgets[i])
                         budgets[i] -= n
-                        if n > 1 and opt.Xi:
-                            points = opt.ask(n_points=n)
-                        else:  # random phase: fresh draws, no ask cache
-                            points = [opt.ask() for _ in range(n)]
+                        with warnings.catch_warnings():
+                            # repeats are expected in a small space (said once,
+                            # below); skopt would warn at every ask, in codes
+                            warnings.filterwarnings(
+                                "ignore", "The objective has been evaluated",
+                                UserWarning,
+                            )
+                            if n > 1 and opt.Xi:
+                                points = opt.ask(n_points=n)
+                            else:  # random phase: fresh draws, no ask cache
+                                points = [opt.ask() for _ in range(n)]
                         keys = [(i, subspaces[i].canonical(p)) for p in points]
                         scores, _ = run.evaluate(keys, {"iteration": iteration})
                         if fidelity is not None:

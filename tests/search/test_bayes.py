@@ -98,6 +98,34 @@ def test_bad_optimizer_kwargs_are_refused_clearly(kwargs, match):
         search.fit(X, y)
 
 
+def test_budget_larger_than_a_finite_space_warns_once():
+    space = {"C": [0.1, 1.0], "fit_intercept": [True, False]}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        search = BayesSearchCV(LogisticRegression(), space, n_iter=12, cv=2,
+                               random_state=0,
+                               optimizer_kwargs={"n_initial_points": 3}).fit(X, y)
+    messages = [str(w.message) for w in record]
+    ours = [m for m in messages if "configurations, fewer than" in m]
+    assert ours == [
+        "The search space holds 4 configurations, fewer than the 12 candidates "
+        "BayesSearchCV will propose: the rest repeat configurations already "
+        "evaluated (they count towards n_iter but are not refitted). Lower n_iter, "
+        "or use GridSearchCV for a space this small."
+    ]
+    # skopt's own warning at every repeated proposal is not passed on
+    assert not [m for m in messages if "has been evaluated at point" in m]
+    assert len(search.cv_results_["params"]) <= 4
+    # an integer range counts its values; a real dimension makes it unbounded
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BayesSearchCV(LogisticRegression(), {"C": (0.1, 1.0), "max_iter": (100, 101)},
+                      n_iter=3, cv=2, optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
+    with pytest.warns(UserWarning, match="holds 2 configurations, fewer than the 3"):
+        BayesSearchCV(LogisticRegression(), {"max_iter": (100, 101)}, n_iter=3, cv=2,
+                      optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
+
+
 def test_dummy_surrogate_is_refused_clearly():
     search = BayesSearchCV(FlakyClassifier(), {"C": (0.01, 10.0)}, n_iter=3, cv=2,
                            optimizer_kwargs={"base_estimator": "dummy"})
