@@ -711,13 +711,16 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         y_enc = np.searchsorted(self.classes_, y).astype(np.int64)
         criterion_kwargs = {}
         if isinstance(self.class_weight, dict) and reset:
+            # as scikit-learn: extra keys are fine (a fold may lack a rare
+            # class), but not when they leave classes of y without a weight
             labels = set(self.classes_.tolist())
             unknown = [k for k in self.class_weight if k not in labels]
-            if unknown:
+            unweighted = [c for c in self.classes_.tolist() if c not in self.class_weight]
+            if unknown and unweighted:
                 raise ValueError(
-                    f"class_weight has keys {unknown!r} that are not classes of y "
-                    f"{self.classes_.tolist()}; use the labels themselves as keys "
-                    "(same type and value)."
+                    f"class_weight has keys {unknown!r} that are not classes of y, "
+                    f"and the classes {unweighted!r} have no weight; use the labels "
+                    "themselves as keys (same type and value)."
                 )
         if self.class_weight is not None and reset:
             present = np.isin(self.classes_, y)

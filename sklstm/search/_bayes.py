@@ -32,46 +32,50 @@ _OPTIMIZER_KWARGS = frozenset(signature(Optimizer).parameters) - {
 }
 
 
-def _warn_if_all_random(optimizers, budgets):
-    """Warn when a budget ends before the surrogate proposes any candidate.
+def _space_size(sub):
+    """Number of configurations of a subspace; None when it is continuous."""
+    size = 1
+    for dim in sub.dimensions:
+        if dim.kind == "real":
+            return None
+        size *= len(dim.choices) if dim.kind == "cat" else dim.high - dim.low + 1
+    return size
 
-    skopt's Optimizer draws its first ``n_initial_points`` points at random;
-    with ``n_iter`` no larger, a Bayesian search is a random search.
+
+def _warn_about_budgets(optimizers, subspaces, budgets):
+    """Warn when a budget leaves nothing to the surrogate, or exceeds the space.
+
+    skopt's Optimizer draws its first ``n_initial_points`` points at random:
+    with a budget no larger, a Bayesian search is a random search. A finite
+    subspace smaller than its budget makes the rest of the proposals repeats.
+    Each subspace gets at most one of the two warnings.
     """
-    for i, (opt, budget) in enumerate(zip(optimizers, budgets)):
-        n_init = opt.n_initial_points_
-        if budget > n_init:
+    for i, (opt, sub, budget) in enumerate(zip(optimizers, subspaces, budgets)):
+        size = _space_size(sub)
+        where = f" of subspace {i}" if len(subspaces) > 1 else ""
+        if size is not None and budget > size:
+            warnings.warn(
+                f"The search space{where} holds {size} configurations, fewer than "
+                f"the {budget} candidates BayesSearchCV will propose: the rest "
+                "repeat configurations already evaluated (they count towards "
+                "n_iter but are not refitted). Lower n_iter, or use GridSearchCV "
+                "for a space this small.",
+                UserWarning,
+                stacklevel=6,  # the caller of fit
+            )
             continue
-        where = f" of subspace {i}" if len(optimizers) > 1 else ""
+        n_init = opt.n_initial_points_
+        if budget == 0 or budget > n_init or (size is not None and budget >= size):
+            continue  # nothing to propose, or the whole (small) space is covered
+        lower = (
+            f", or lower optimizer_kwargs['n_initial_points'] (e.g. to {budget // 2})"
+            if budget >= 2 else ""
+        )
         warnings.warn(
-            f"BayesSearchCV draws all {budget} candidates{where} at random: its "
+            f"BayesSearchCV draws all {budget} candidates{where} at random: the "
             f"budget does not exceed n_initial_points={n_init}, the random "
             "candidates drawn before the surrogate model proposes any. Raise "
-            "n_iter, or lower optimizer_kwargs['n_initial_points'] (e.g. to "
-            f"{max(1, budget // 2)}).",
-            UserWarning,
-            stacklevel=6,  # the caller of fit
-        )
-
-
-def _warn_if_budget_exceeds_space(subspaces, budgets):
-    """Warn once when a subspace has fewer configurations than its budget."""
-    for i, (sub, budget) in enumerate(zip(subspaces, budgets)):
-        size = 1
-        for dim in sub.dimensions:
-            if dim.kind == "real":
-                size = None
-                break
-            size *= len(dim.choices) if dim.kind == "cat" else dim.high - dim.low + 1
-        if size is None or budget <= size:
-            continue
-        where = f"Subspace {i} of the" if len(subspaces) > 1 else "The"
-        warnings.warn(
-            f"{where} search space holds {size} configurations, fewer than the "
-            f"{budget} candidates BayesSearchCV will propose: the rest repeat "
-            "configurations already evaluated (they count towards n_iter but are "
-            "not refitted). Lower n_iter, or use GridSearchCV for a space this "
-            "small.",
+            f"n_iter{lower}.",
             UserWarning,
             stacklevel=6,  # the caller of fit
         )
@@ -442,8 +446,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
             self.n_iter // len(subspaces) + (i < self.n_iter % len(subspaces))
             for i in range(len(subspaces))
         ]
-        _warn_if_all_random(optimizers, budgets)
-        _warn_if_budget_exceeds_space(subspaces, budgets)
+        _warn_about_budgets(optimizers, subspaces, budgets)
         run = _SearchRun(self, evaluate_candidates, subspaces, seeds[0],
                          total=self.n_iter, callback_ctx=callback_ctx)
         run.fidelity = fidelity

@@ -550,6 +550,7 @@ class _SearchMixin:
         results = super()._format_results(candidate_params, n_splits, out, more_results)
         _rank_failed_last(results, run.row_failed)
         if run.fidelity is not None:
+            run.fidelity.format_columns(results)
             run.fidelity.rank(results, run.row_failed)
         run.last_results = results
         return results

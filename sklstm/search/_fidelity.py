@@ -228,15 +228,18 @@ def _mean_scores(entries):
     """
     if any(e["fit_error"] is not None for e in entries):
         return math.nan
-    first = entries[0]["test_scores"]
-    names = list(first) if isinstance(first, dict) else [None]
+    scores = [e["test_scores"] for e in entries]
+    dicts = [s for s in scores if isinstance(s, dict)]
+    if not dicts:
+        mean = float(np.mean(np.asarray(scores, dtype=float)))
+        return mean if math.isfinite(mean) else math.nan
     means = {}
-    for name in names:
-        values = [e["test_scores"] if name is None else e["test_scores"][name]
-                  for e in entries]
+    for name in dicts[0]:
+        # a fold whose scorer failed holds a plain error_score: NaN for all
+        values = [s[name] if isinstance(s, dict) else math.nan for s in scores]
         mean = float(np.mean(np.asarray(values, dtype=float)))
         means[name] = mean if math.isfinite(mean) else math.nan
-    return means[None] if names == [None] else means
+    return means
 
 
 def _metric_of(scores, metric):
@@ -268,6 +271,7 @@ class _SuccessiveHalving:
         self.factor = factor
         self.n_epochs = 0  # epochs trained over all folds and candidates
         self.rung_of = {}  # canonical key -> highest rung reached
+        self.metrics = None  # metric names of the rung columns, once known
         self.on_rung = None  # test hook: called as on_rung(k, alive, models)
         self._cells = None
         self._data = None
@@ -433,7 +437,11 @@ class _SuccessiveHalving:
         more["n_resources"] = [self.resources[r] for r in reached]
         more["rung"] = list(reached)
         metrics = self._metric_names(data["ctx"]["scorer"], entries)
-        columns = self._rung_columns(metrics)
+        if metrics is not None:
+            self.metrics = metrics
+        # a batch that failed before any metric name was known gets no rung
+        # columns; format_columns fills its rows with NaN
+        columns = self._rung_columns(self.metrics or [])
         for (k, metric), column in columns.items():
             more[column] = [_metric_of(cand.get(k), metric) for cand in rung_scores]
         try:
@@ -449,19 +457,31 @@ class _SuccessiveHalving:
         append_results(search, self._cells, params, entries, more)
         return [self._mean(search, cand) for cand in per_candidate]
 
-    @staticmethod
-    def _metric_names(scorer, entries):
+    def _metric_names(self, scorer, entries):
         """Names of the metrics scored: ``["score"]`` for a single metric.
 
         A callable ``scoring`` may return a dict: its keys are then read from
-        the first successful fold entry.
+        a successful fold entry. None when a batch tells nothing new (every
+        fit failed, or an earlier batch already named the metrics).
         """
         if hasattr(scorer, "_scorers"):
             return list(scorer._scorers)
-        for entry in entries:
-            if entry["fit_error"] is None and isinstance(entry["test_scores"], dict):
-                return list(entry["test_scores"])
-        return ["score"]
+        ok = [e["test_scores"] for e in entries if e["fit_error"] is None]
+        for scores in ok:
+            if isinstance(scores, dict):
+                return list(scores)
+        if ok and self.metrics is None:
+            return ["score"]
+        return None
+
+    @staticmethod
+    def format_columns(results):
+        """Rung columns as float arrays (rows of failed batches hold None)."""
+        for key in results:
+            if key.startswith("rung") and "_mean_test_" in key:
+                results[key] = np.array(
+                    [math.nan if v is None else v for v in results[key]], dtype=float
+                )
 
     def _rung_columns(self, metrics):
         """``cv_results_`` column of each (rung, metric): ``rung0_mean_test_score``..."""

@@ -338,7 +338,11 @@ def check_space_values(subspaces, estimator):
     if estimator is None or not hasattr(estimator, "get_params"):
         return
     for sub in subspaces:
+        searched = set(sub.names)
         for dim in sub.dimensions:
+            parts = dim.name.split("__")[:-1]
+            if any("__".join(parts[:k]) in searched for k in range(1, len(parts) + 1)):
+                continue  # the owning step is itself swapped by this subspace
             found = _owner_constraint(estimator, dim.name)
             if found is None:
                 continue

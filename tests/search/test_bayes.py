@@ -79,11 +79,23 @@ def test_warns_when_every_candidate_is_random():
                                          r"n_initial_points=2.*e\.g\. to 1"):
         BayesSearchCV(LogisticRegression(), subspaces, n_iter=5, cv=2,
                       optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
+    with pytest.warns(UserWarning, match=r"all 1 candidates at random.*Raise n_iter\.$"):
+        BayesSearchCV(FlakyClassifier(), space, n_iter=1, cv=2).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         # the surrogate proposes the last candidate
         BayesSearchCV(FlakyClassifier(), space, n_iter=3, cv=2,
                       optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
+        # random draws may cover a space this small anyway: no advice to give
+        BayesSearchCV(FlakyClassifier(), {"C": [0.1, 1.0]}, n_iter=2, cv=2).fit(X, y)
+    # a subspace without budget (n_iter below the number of subspaces) is not
+    # said to draw "all 0 candidates at random"
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        BayesSearchCV(LogisticRegression(), [{"C": (0.1, 1.0)}, {"C": (1.0, 2.0)}],
+                      n_iter=1, cv=2).fit(X, y)
+    messages = [str(w.message) for w in record if "at random" in str(w.message)]
+    assert len(messages) == 1 and "all 1 candidates of subspace 0" in messages[0]
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -106,6 +118,8 @@ def test_budget_larger_than_a_finite_space_warns_once():
                                random_state=0,
                                optimizer_kwargs={"n_initial_points": 3}).fit(X, y)
     messages = [str(w.message) for w in record]
+    # one warning, not also "draws all ... at random" with the opposite advice
+    assert not [m for m in messages if "at random" in m]
     ours = [m for m in messages if "configurations, fewer than" in m]
     assert ours == [
         "The search space holds 4 configurations, fewer than the 12 candidates "

@@ -262,6 +262,30 @@ def test_rung_score_columns_multimetric_and_failures():
     assert np.all(np.isfinite(res["rung0_mean_test_f1"][~bad]))
 
 
+def test_rung_columns_when_the_first_batch_fails_with_a_dict_scorer():
+    # the first batch names no metric (every fit fails); the next one does
+    def scoring(est, X, y):
+        return {"acc": float((est.predict(X) == y).mean()), "one": 1.0}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitFailedWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        search = BayesSearchCV(
+            _lstm(), {"hidden_size": [0, 2]}, n_iter=3, n_points=1, cv=2,
+            random_state=2, resource="max_epochs", min_resource=1,
+            reduction_factor=2, scoring=scoring, refit="acc",
+            optimizer_kwargs={"n_initial_points": 100},
+        ).fit(X, y)
+    res = search.cv_results_
+    assert not any(k.startswith("rung") and k.endswith("_score") for k in res)
+    bad = np.array([p["hidden_size"] == 0 for p in res["params"]])
+    assert bad[0] and not bad[1]  # the failing batch came first
+    for metric in ["acc", "one"]:
+        column = res[f"rung0_mean_test_{metric}"]
+        assert column.dtype == float
+        assert np.all(np.isnan(column[bad])) and np.all(np.isfinite(column[~bad]))
+
+
 def test_multimetric_and_train_scores():
     search = _search("bayes", n=4, scoring=["accuracy", "neg_log_loss"],
                      refit="neg_log_loss", return_train_score=True).fit(X, y)

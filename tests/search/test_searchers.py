@@ -15,7 +15,7 @@ import sklearn
 import torch
 from joblib import parallel_backend
 from sklearn.exceptions import FitFailedWarning
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -435,3 +435,19 @@ def test_space_values_the_estimator_refuses_warn_before_fitting(kind):
         make_search(kind, pipe, {"logisticregression__C": (0.1, 1.0),
                                  "logisticregression__solver": ["lbfgs", "liblinear"]},
                     n_iter=2, population_size=2, n_generations=0).fit(X, y)
+
+
+def test_space_values_of_a_swapped_step_are_not_checked_against_the_old_one():
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    spaces = [
+        {"logisticregression__C": (0.1, 1.0)},
+        # 'svd' is a RidgeClassifier solver that LogisticRegression would refuse
+        {"logisticregression": [RidgeClassifier()],
+         "logisticregression__solver": ["svd", "cholesky"]},
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "BayesSearchCV draws all", UserWarning)
+        search = make_search("genetic", pipe, spaces, population_size=4,
+                             n_generations=0).fit(X, y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
