@@ -19,7 +19,9 @@ For every seed it prints
 * the final score of the configuration successive halving would pick from
   the same configurations with first rung ``r`` (keep the best third at each
   rung, the best one at the end), for every first rung ``r``;
-* where that pick ranks among all configurations at the full budget.
+* where that pick ranks among all configurations at the full budget;
+* the same with the negative log loss (recorded alongside the accuracy)
+  ranking the early checkpoints and deciding the promotions.
 
 Nothing is timed: the script may share the machine. ``--json`` writes every
 score; ``--load`` analyses such a file again without training.
@@ -40,6 +42,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 from sklearn.base import clone
+from sklearn.metrics import log_loss
 from sklearn.model_selection import ParameterSampler, StratifiedKFold
 
 from datasplits import CHOICES, HELP, SkoptDistribution, describe, load_search_data
@@ -51,9 +54,13 @@ def _take(X, idx):
 
 
 def curves(X, y, params, seed, checkpoints, n_splits):
-    """Mean CV score after each checkpoint epoch, training continued in between."""
+    """Mean CV accuracy and negative log loss after each checkpoint epoch.
+
+    Training continues from one checkpoint to the next.
+    """
     cv = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
     scores = np.zeros((n_splits, len(checkpoints)))
+    losses = np.zeros((n_splits, len(checkpoints)))
     for f, (train, test) in enumerate(cv.split(X, y)):
         X_train, y_train = _take(X, train), y[train]
         X_test, y_test = _take(X, test), y[test]
@@ -61,6 +68,7 @@ def curves(X, y, params, seed, checkpoints, n_splits):
         model.set_params(lstmclassifier__max_epochs=checkpoints[0])
         model.fit(X_train, y_train)
         scores[f, 0] = model.score(X_test, y_test)
+        losses[f, 0] = -log_loss(y_test, model.predict_proba(X_test), labels=model.classes_)
         done = checkpoints[0]
         lstm = model[-1]
         Z_train = model[:-1].transform(X_train)
@@ -69,22 +77,27 @@ def curves(X, y, params, seed, checkpoints, n_splits):
             lstm.fit(Z_train, y_train)
             done = epochs
             scores[f, c] = model.score(X_test, y_test)
-    return scores.mean(axis=0)
+            losses[f, c] = -log_loss(y_test, model.predict_proba(X_test),
+                                     labels=model.classes_)
+    return scores.mean(axis=0), losses.mean(axis=0)
 
 
-def halving_pick(table, first, factor=3):
+def halving_pick(table, first, factor=3, promote_by=None):
     """Index of the configuration successive halving picks from ``table``.
 
     ``table[i, c]`` is configuration ``i``'s mean CV score at checkpoint
     ``c``; halving starts at checkpoint ``first`` with every configuration and
     promotes ``n // factor`` (at least one) of a rung's ``n`` configurations,
-    as the sklstm searchers do, up to the last checkpoint.
+    as the sklstm searchers do, up to the last checkpoint, where the best by
+    ``table`` is picked. ``promote_by`` (same layout) ranks the promotions
+    instead of ``table``, e.g. the log loss.
     """
+    promote_by = table if promote_by is None else promote_by
     alive = np.arange(len(table))
     for c in range(first, table.shape[1] - 1):
         keep = max(1, int(len(alive) // factor))
         # stable: ties keep the earlier configuration, as the searchers do
-        order = np.argsort(-table[alive, c], kind="stable")
+        order = np.argsort(-promote_by[alive, c], kind="stable")
         alive = alive[order[:keep]]
     return alive[np.argmax(table[alive, -1])]
 
@@ -134,11 +147,16 @@ def main():
     for seed in args.seeds:
         if loaded:
             table = np.array(loaded["seeds"][str(seed)]["scores"])
+            losses = loaded["seeds"][str(seed)].get("losses")
+            losses = None if losses is None else np.array(losses)
         else:
             configs = list(ParameterSampler(distributions, args.n_configs,
                                             random_state=seed))
-            table = np.array([curves(X, y, p, seed, cps, args.cv) for p in configs])
-            dump[seed] = {"params": configs, "scores": table.tolist()}
+            both = [curves(X, y, p, seed, cps, args.cv) for p in configs]
+            table = np.array([b[0] for b in both])
+            losses = np.array([b[1] for b in both])
+            dump[seed] = {"params": configs, "scores": table.tolist(),
+                          "losses": losses.tolist()}
         final = table[:, -1]
         # rank 1 = best at the full budget; ties share the better rank
         rank = {i: 1 + int(np.sum(final > final[i])) for i in range(len(final))}
@@ -151,8 +169,21 @@ def main():
             print(f"  epoch {cps[c]:3d}: Spearman vs epoch {cps[-1]} {rhos[c]:+.2f}; "
                   f"halving from here picks {final[i]:.4f} (rank {rank[i]} of "
                   f"{len(final)})")
-        summary.append((final.max(), rhos, [final[i] for i in picks],
-                        [rank[i] for i in picks]))
+        row = [final.max(), rhos, [final[i] for i in picks], [rank[i] for i in picks]]
+        if losses is not None:
+            # promotions by log loss (finer than accuracy on a small fold),
+            # the final pick still by accuracy
+            lrhos = [spearmanr(losses[:, c], final).statistic
+                     for c in range(len(cps) - 1)]
+            lpicks = [halving_pick(table, c, promote_by=losses)
+                      for c in range(len(cps) - 1)]
+            for c in range(len(cps) - 1):
+                i = lpicks[c]
+                print(f"  epoch {cps[c]:3d}, log loss: Spearman vs accuracy at epoch "
+                      f"{cps[-1]} {lrhos[c]:+.2f}; halving promoting by it picks "
+                      f"{final[i]:.4f} (rank {rank[i]})")
+            row += [lrhos, [final[i] for i in lpicks], [rank[i] for i in lpicks]]
+        summary.append(row)
     print(f"\nover {len(args.seeds)} seeds: mean best final score "
           f"{statistics.mean(s[0] for s in summary):.4f}")
     for c in range(len(cps) - 1):
@@ -162,6 +193,11 @@ def main():
               f"{statistics.mean(s[1][c] for s in summary):+.2f}, halving picks "
               f"{statistics.mean(s[2][c] for s in summary):.4f} on average, ranks "
               f"{[s[3][c] for s in summary]}")
+        if all(len(s) > 4 for s in summary):
+            print(f"    promoting by log loss: mean Spearman "
+                  f"{statistics.mean(s[4][c] for s in summary):+.2f}, halving picks "
+                  f"{statistics.mean(s[5][c] for s in summary):.4f} on average, "
+                  f"ranks {[s[6][c] for s in summary]}")
     if args.json and not loaded:
         with open(args.json, "w") as fh:
             json.dump({"checkpoints": cps, "data": args.data, "seeds": dump}, fh)
