@@ -194,28 +194,33 @@ def _cv_results(search):
     return results
 
 
-def _metric_names(results):
-    return sorted(k[len("mean_test_"):] for k in results if k.startswith("mean_test_"))
+def _metric_names(results, prefix="mean_test_"):
+    return sorted(k[len(prefix):] for k in results if k.startswith(prefix))
 
 
-def _score_column(search, results, metric):
-    """The ``mean_test_*`` key to plot and the metric's name for labels."""
-    names = _metric_names(results)
+def _choose_metric(search, names, metric):
+    """The metric to plot among ``names``: ``metric``, the only one, or refit's."""
     if metric is not None:
-        if f"mean_test_{metric}" in results:
-            return f"mean_test_{metric}", metric
+        if metric in names:
+            return metric
         raise ValueError(
             f"metric={metric!r} is not in cv_results_; available metrics: {names}."
         )
-    if "mean_test_score" in results:
-        return "mean_test_score", "score"
+    if "score" in names:
+        return "score"
     refit = getattr(search, "refit", None)
-    if isinstance(refit, str) and f"mean_test_{refit}" in results:
-        return f"mean_test_{refit}", refit
+    if isinstance(refit, str) and refit in names:
+        return refit
     raise ValueError(
         f"The search used several metrics {names} and refit does not name one of "
         "them; choose one with the 'metric' argument."
     )
+
+
+def _score_column(search, results, metric):
+    """The ``mean_test_*`` key to plot and the metric's name for labels."""
+    name = _choose_metric(search, _metric_names(results), metric)
+    return f"mean_test_{name}", name
 
 
 def _scores(search, metric):
@@ -556,29 +561,14 @@ def plot_param_scores(search, param, ax=None, *, metric=None, log_scale=None):
 
 def _rung_table(search, results, metric):
     """Scores by rung (candidates x rungs, NaN where not trained) and the metric."""
-    prefix = "rung0_mean_test_"
-    names = sorted(k[len(prefix):] for k in results if k.startswith(prefix))
+    names = _metric_names(results, prefix="rung0_mean_test_")
     if not names:
         raise ValueError(
             f"{type(search).__name__} records no scores by rung: only a "
             "multi-fidelity search (BayesSearchCV or GeneticSearchCV with "
             "resource='max_epochs') does. Use plot_search_history otherwise."
         )
-    if metric is None:
-        refit = getattr(search, "refit", None)
-        if names == ["score"]:
-            metric = "score"
-        elif isinstance(refit, str) and refit in names:
-            metric = refit
-        else:
-            raise ValueError(
-                f"The search used several metrics {names} and refit does not name "
-                "one of them; choose one with the 'metric' argument."
-            )
-    elif metric not in names:
-        raise ValueError(
-            f"metric={metric!r} is not in cv_results_; available metrics: {names}."
-        )
+    metric = _choose_metric(search, names, metric)
     columns = []
     while f"rung{len(columns)}_mean_test_{metric}" in results:
         columns.append(

@@ -332,10 +332,6 @@ class _SuccessiveHalving:
             return scores[search.refit]
         return next(iter(scores.values()))
 
-    def _mean(self, search, entries):
-        """Mean score over the folds of the metric that decides promotions."""
-        return self._metric(search, _mean_scores(entries))
-
     # -- one batch --------------------------------------------------------
     def run_batch(self, search, params_list, data):
         """Run the rungs over a batch of candidates.
@@ -455,7 +451,8 @@ class _SuccessiveHalving:
         if callable(search.scoring):
             _insert_error_scores(entries, search.error_score)
         append_results(search, self._cells, params, entries, more)
-        return [self._mean(search, cand) for cand in per_candidate]
+        # each candidate's score at its highest rung, as promotion ranked it
+        return [self._metric(search, scores[r]) for scores, r in zip(rung_scores, reached)]
 
     def _metric_names(self, scorer, entries):
         """Names of the metrics scored: ``["score"]`` for a single metric.
