@@ -92,6 +92,17 @@ def _resolve_device(device):
     return device
 
 
+# patch_size="auto" gives the recurrent layer at most this many steps
+_AUTO_PATCH_STEPS = 32
+
+
+def _resolve_patch_size(patch_size, longest):
+    """The patch size to train with, given the longest training sequence."""
+    if patch_size == "auto":
+        return max(1, -(-int(longest) // _AUTO_PATCH_STEPS))
+    return int(patch_size)
+
+
 def _is_optimizer_class(obj):
     return isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer)
 
@@ -109,10 +120,28 @@ _SHARED_DOC = """
         Read each sequence in both directions.
     cell : {"lstm", "gru"}, default="lstm"
         Recurrent cell.
-    pooling : {"last", "mean", "max"}, default="last"
+    pooling : {"last", "mean", "max", "attention"}, default="last"
         How per-step outputs become one vector: each sample's last valid
-        step, or the mean or max over its valid steps. ``"mean"`` often
-        trains faster on long series.
+        step, the mean or max over its valid steps, or ``"attention"``: a
+        mean weighted by a learned score of each step (softmax over the
+        valid steps), which lets the network pick out the parts of a series
+        that matter. ``"mean"`` often trains faster on long series.
+    patch_size : int or "auto", default=1
+        The recurrent layer reads ``patch_size`` consecutive time steps as
+        one step of ``patch_size * n_features`` values, so a 150-step series
+        becomes 19 steps at ``patch_size=8``: it trains several times faster
+        and long series become learnable. ``"auto"`` chooses the size at fit
+        time from the longest training sequence (``ceil(longest / 32)``: at
+        most 32 recurrent steps); 1 reads every step. The size used is
+        ``patch_size_``.
+    conv_filters : int, default=0
+        Adds a convolutional branch beside the recurrent one, as in LSTM-FCN:
+        three convolution + batch-norm + ReLU blocks (``conv_filters``,
+        ``2 * conv_filters`` and ``conv_filters`` channels, kernels 8, 5 and
+        3) read the full-resolution series, and their features, averaged
+        over the valid steps, join the recurrent ones before the output
+        layer. It helps most on long univariate and multivariate series
+        whose classes differ in local shapes. 0 means no branch.
     embedding_dim : int or None, default=None
         If set, ``X`` holds integer token ids (0 = padding, see
         :class:`sklstm.preprocessing.TextToSequences`) that pass through an
@@ -184,7 +213,9 @@ class _BaseLSTM(BaseEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "bidirectional": ["boolean"],
         "cell": [StrOptions({"lstm", "gru"})],
-        "pooling": [StrOptions({"last", "mean", "max"})],
+        "pooling": [StrOptions({"last", "mean", "max", "attention"})],
+        "patch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "conv_filters": [Interval(Integral, 0, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -212,6 +243,8 @@ class _BaseLSTM(BaseEstimator):
         bidirectional=False,
         cell="lstm",
         pooling="last",
+        patch_size=1,
+        conv_filters=0,
         embedding_dim=None,
         optimizer="adam",
         lr=1e-3,
@@ -236,6 +269,8 @@ class _BaseLSTM(BaseEstimator):
         self.bidirectional = bidirectional
         self.cell = cell
         self.pooling = pooling
+        self.patch_size = patch_size
+        self.conv_filters = conv_filters
         self.embedding_dim = embedding_dim
         self.optimizer = optimizer
         self.lr = lr
@@ -414,6 +449,8 @@ class _BaseLSTM(BaseEstimator):
             module__bidirectional=self.bidirectional,
             module__cell=self.cell,
             module__pooling=self.pooling,
+            module__patch_size=self.patch_size_,
+            module__conv_filters=int(self.conv_filters),
             module__n_tokens=n_tokens,
             module__embedding_dim=(
                 None if self.embedding_dim is None else int(self.embedding_dim)
@@ -478,6 +515,7 @@ class _BaseLSTM(BaseEstimator):
         epochs = 1 if incremental else self.max_epochs
         with torch.random.fork_rng(devices=rng_devices):
             if first:
+                self.patch_size_ = _resolve_patch_size(self.patch_size, batch.values.shape[1])
                 seed = self._seed()
                 torch.manual_seed(seed)
                 self.net_, train_ds = self._build_net(
@@ -579,6 +617,9 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         Column names when fitted on a 2-D DataFrame with string columns.
     n_tokens_ : int
         Vocabulary size of the embedding (token input only).
+    patch_size_ : int
+        Time steps per recurrent step (``patch_size``, or the size
+        ``"auto"`` chose).
     net_ : skorch.NeuralNetClassifier
         The trained skorch net (``net_.module_`` is the torch module and
         ``net_.history`` the full training history).
@@ -625,6 +666,8 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         bidirectional=False,
         cell="lstm",
         pooling="last",
+        patch_size=1,
+        conv_filters=0,
         embedding_dim=None,
         optimizer="adam",
         lr=1e-3,
@@ -647,6 +690,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         super().__init__(
             hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
             bidirectional=bidirectional, cell=cell, pooling=pooling,
+            patch_size=patch_size, conv_filters=conv_filters,
             embedding_dim=embedding_dim, optimizer=optimizer, lr=lr,
             weight_decay=weight_decay, batch_size=batch_size,
             max_epochs=max_epochs, lr_schedule=lr_schedule,
@@ -813,6 +857,9 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         Number of targets.
     n_tokens_ : int
         Vocabulary size of the embedding (token input only).
+    patch_size_ : int
+        Time steps per recurrent step (``patch_size``, or the size
+        ``"auto"`` chose).
     net_ : skorch.NeuralNetRegressor
         The trained skorch net.
     loss_curve_ : list of float
