@@ -35,6 +35,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state, indexable
 
 from . import _checkpoint, _distributed, _progress
+from ._space import _find_lstm_prefix
 
 _SEED_MAX = 2**31 - 1
 
@@ -56,6 +57,16 @@ def _draw_seeds(random_state, n):
 def _candidate_seed(base_seed, text):
     """Seed of a candidate: a stable hash of its configuration and the search seed."""
     return zlib.crc32(f"{base_seed}|{text}".encode()) & _SEED_MAX
+
+
+def _lstm_seed_names(estimator, subspace_names):
+    """The ``random_state`` of the LSTM estimator in ``estimator``, unless searched."""
+    try:
+        prefix = _find_lstm_prefix(estimator)
+    except ValueError:
+        return []
+    name = prefix + "random_state"
+    return [] if name in set(subspace_names) else [name]
 
 
 def _seed_param_names(estimator, subspace_names):
@@ -197,6 +208,13 @@ class _SearchRun:
         self.n_failed_formatted = 0
         self.row_failed = np.zeros(0, dtype=bool)
         self.fidelity = None  # successive-halving schedule (see _fidelity)
+        # the seed varied when re-scoring: the LSTM estimator's (weights,
+        # dropout, shuffling), whether the user fixed it or not
+        self.rescore_seed_names = [
+            _lstm_seed_names(search.estimator, sub.names) for sub in subspaces
+        ]
+        self.rescored = {}  # candidate key -> its re-scored keys
+        self.rescored_rows = {}  # the same as cv_results_ rows
         self.checkpoint = _checkpoint.active_checkpoint(search)
         self.callback_ctx = None
         if callback_ctx is not None:
@@ -210,14 +228,24 @@ class _SearchRun:
 
     # -- candidates ------------------------------------------------------
     def params_of(self, key):
-        """Parameter dict (with per-candidate seeds) of a canonical key."""
-        index, values = key
+        """Parameter dict (with per-candidate seeds) of a canonical key.
+
+        A key ``(subspace, values)`` names a candidate; a key ``(subspace,
+        values, round)`` names the same configuration re-scored with fresh
+        weight seeds (see :meth:`rescore`).
+        """
+        index, values = key[:2]
         sub = self.subspaces[index]
         params = sub.params(values)
+        text = f"{index}|{sub.describe(values)}"
         names = self.seed_names[index]
         if names:
-            seed = _candidate_seed(self.base_seed, f"{index}|{sub.describe(values)}")
+            seed = _candidate_seed(self.base_seed, text)
             for name in names:
+                params[name] = seed
+        if len(key) > 2:  # only the network's seed changes
+            seed = _candidate_seed(self.base_seed, f"{text}|rescore{key[2]}")
+            for name in self.rescore_seed_names[index]:
                 params[name] = seed
         return params
 
@@ -242,7 +270,9 @@ class _SearchRun:
         n_new : int
             Number of configurations cross-validated in this call.
         """
-        extra = dict(extra or {})
+        # every batch says whether it re-scores (scikit-learn needs each extra
+        # column in every batch)
+        extra = {**(extra or {}), "rescored": any(len(key) > 2 for key in keys)}
         new = []
         seen = set()
         for key in keys:
@@ -258,7 +288,7 @@ class _SearchRun:
                 self.cache[key] = score
                 self.rows[key] = self.n_rows
                 self.n_rows += 1
-                if math.isfinite(score) and score > self.best_score:
+                if len(key) == 2 and math.isfinite(score) and score > self.best_score:
                     self.best_score, self.best_key = score, key
         self.n_cached += sum(1 for key in keys if key in self.cache) - len(new)
         self._report(len(new))
@@ -441,20 +471,91 @@ class _SearchRun:
             line += f", best params {self.params_of(self.best_key)}"
         _progress.report(self, n_new, line)
 
-    def hall_of_fame(self, size):
-        """The ``size`` best configurations, best first."""
-        ranked = sorted(
-            (key for key, score in self.cache.items() if math.isfinite(score)),
-            key=lambda key: (
+    def _ranked(self):
+        """Candidate keys with a finite score, best first (re-scored ones by
+        their re-scored mean first)."""
+        def order(key):
+            rescored = self.rescored_score(key)
+            return (
                 # with multi-fidelity, full-budget candidates come first
                 self.fidelity is not None and not self.fidelity.completed(key, self),
-                -self.cache[key], self.rows[key]),
+                rescored is None, -(rescored or 0.0), -self.cache[key], self.rows[key],
+            )
+
+        return sorted(
+            (key for key, score in self.cache.items()
+             if len(key) == 2 and math.isfinite(score)),
+            key=order,
         )
+
+    def hall_of_fame(self, size):
+        """The ``size`` best configurations, best first."""
         return [
             {"params": self.params_of(key), "score": self.cache[key],
              "index": self.rows[key]}
-            for key in ranked[:size]
+            for key in self._ranked()[:size]
         ]
+
+    # -- selection -----------------------------------------------------------
+    def rescore(self, n_top, extra):
+        """Cross-validate the ``n_top`` best candidates again with fresh weight seeds.
+
+        The best score of a search is the maximum over many noisy training
+        runs, so it favours a configuration that was lucky once. Each of the
+        ``n_top`` best candidates is cross-validated once more on the same
+        folds with other weight seeds (full budget with multi-fidelity), and
+        the candidate with the best mean of its two runs is ranked first.
+        Needs an LSTM estimator (alone or in a pipeline) whose
+        ``random_state`` is not searched; does nothing with fewer than two
+        candidates to choose between. ``extra`` holds the searcher's own
+        columns for these rows.
+        """
+        top = [key for key in self._ranked() if self.fidelity is None
+               or self.fidelity.completed(key, self)][:n_top]
+        if len(top) < 2 or not all(self.rescore_seed_names[k[0]] for k in top):
+            return
+        keys = [key + (1,) for key in top]
+        # rows are numbered in evaluation order; the results formatted while
+        # the batch is recorded pair each candidate's rows by these numbers
+        self.rescored_rows = {self.rows[key]: self.n_rows + i for i, key in enumerate(top)}
+        self.evaluate(keys, extra)
+        for key, again in zip(top, keys):
+            self.rescored[key] = [again]
+
+    def rescored_score(self, key):
+        """Mean score of a candidate over its runs, if it was re-scored."""
+        again = self.rescored.get(key)
+        if not again:
+            return None
+        scores = [self.cache[key]] + [self.cache.get(k, math.nan) for k in again]
+        return float(np.mean(scores)) if all(math.isfinite(s) for s in scores) else None
+
+    def rank_rescored(self, results, metric):
+        """``rescored_mean_test_<metric>`` column and ranks that put re-scored
+        candidates first, by that mean."""
+        if not self.rescored_rows:
+            return
+        n = len(results["params"])
+        means = np.asarray(results[f"mean_test_{metric}"], dtype=float)
+        column = np.full(n, np.nan)
+        for row, again in self.rescored_rows.items():
+            if again < n:
+                column[row] = (means[row] + means[again]) / 2
+        results[f"rescored_mean_test_{metric}"] = column
+        name = f"rank_test_{metric}"
+        if name not in results or np.isnan(column).all():
+            return
+        previous = np.asarray(results[name])
+        order = sorted(
+            range(n),
+            key=lambda i: (np.isnan(column[i]), -np.nan_to_num(column[i]), previous[i]),
+        )
+        ranks = np.empty(n, dtype=np.int32)
+        for pos, i in enumerate(order):
+            tie = pos and (column[i], previous[i]) == (column[order[pos - 1]],
+                                                       previous[order[pos - 1]])
+            ranks[i] = ranks[order[pos - 1]] if tie else pos + 1
+        results[name] = ranks
 
 
 def _any_failed(out, candidate, n_splits):
@@ -552,6 +653,7 @@ class _SearchMixin:
         if run.fidelity is not None:
             run.fidelity.format_columns(results)
             run.fidelity.rank(results, run.row_failed)
+        run.rank_rescored(results, self._objective_name(results))
         run.last_results = results
         return results
 

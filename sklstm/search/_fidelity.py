@@ -333,8 +333,11 @@ class _SuccessiveHalving:
         return next(iter(scores.values()))
 
     # -- one batch --------------------------------------------------------
-    def run_batch(self, search, params_list, data):
+    def run_batch(self, search, params_list, data, promote_all=False):
         """Run the rungs over a batch of candidates.
+
+        With ``promote_all``, every candidate with a finite score goes on to
+        the next rung.
 
         Returns
         -------
@@ -403,7 +406,7 @@ class _SuccessiveHalving:
                 (c for c in alive if math.isfinite(means[c])),
                 key=lambda c: (-means[c], c),
             )
-            alive = sorted(ranked[: self.n_promoted(len(alive))])
+            alive = sorted(ranked if promote_all else ranked[: self.n_promoted(len(alive))])
             for key in [key for key in models if key[0] not in alive]:
                 del models[key]  # stopped candidates: free their models now
             if not alive:
@@ -422,8 +425,9 @@ class _SuccessiveHalving:
         search = run.search
         data = self._bind(run)
         params = [run.params_of(key) for key in keys]
+        # re-scored candidates (keys with a round) go to the full budget
         per_candidate, reached, n_tasks, rung_scores = self.run_batch(
-            search, params, data
+            search, params, data, promote_all=any(len(key) > 2 for key in keys)
         )
         run.n_fits += n_tasks
         for key, rung in zip(keys, reached):

@@ -109,6 +109,19 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         Budget of cross-validation fits (candidates times splits). The
         generation in which it runs out is evaluated in part and the search
         stops. Must be at least the number of splits.
+    rescore_top : int, default=3
+        After the search, the ``rescore_top`` best candidates are
+        cross-validated once more, on the same folds, with fresh weight seeds
+        (the LSTM estimator's ``random_state`` is varied; at the full budget
+        with multi-fidelity search; only for an LSTM estimator, alone or in
+        a pipeline). The one with the best mean over its two runs
+        is ranked first and refitted: the best score of a search is the
+        maximum over many noisy training runs and favours a configuration
+        that was lucky once. Costs ``rescore_top`` more candidates (not
+        counted in ``max_fits`` or ``max_time``); their rows are in
+        ``cv_results_`` with ``rescored`` True, and
+        ``rescored_mean_test_<metric>`` holds the two-run mean of each
+        re-scored candidate. 0 turns it off.
     callbacks : callable or list of callables, default=None
         Called after each generation as ``callback(search, record)``, with the
         generation's ``logbook_`` record (which holds ``n_fits`` and
@@ -248,6 +261,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         "callbacks": [callable, list, tuple, None],
         "random_state": ["random_state"],
         "checkpoint": [str, os.PathLike, None],
+        "rescore_top": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -282,6 +296,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         error_score=np.nan,
         return_train_score=False,
         checkpoint=None,
+        rescore_top=3,
     ):
         super().__init__(
             estimator=estimator,
@@ -314,6 +329,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         self.callbacks = callbacks
         self.random_state = random_state
         self.checkpoint = checkpoint
+        self.rescore_top = rescore_top
 
     def _check_combinations(self):
         mu_lambda = self.algorithm != "eaSimple"
@@ -384,6 +400,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         try:
             with _torch_thread_share(self.n_jobs):
                 result = engine.run(evaluate, on_generation)
+                run.rescore(self.rescore_top, {"generation": result.n_generations})
                 run.finish()
         finally:
             del self._search_run

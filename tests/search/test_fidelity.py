@@ -48,6 +48,8 @@ def _search(kind, estimator=None, space=SPACE, n=6, optimizer_kwargs=None, **kwa
     kwargs.setdefault("resource", "max_epochs")
     kwargs.setdefault("min_resource", 1)
     kwargs.setdefault("reduction_factor", 2)
+    # re-scoring the best (tested in test_rescore.py) would add rungs here
+    kwargs.setdefault("rescore_top", 0)
     if kind == "bayes":
         return BayesSearchCV(estimator, space, n_iter=n, n_points=n,
                              optimizer_kwargs=optimizer_kwargs or {"n_initial_points": 100},
