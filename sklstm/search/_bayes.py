@@ -8,7 +8,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.model_selection._search import BaseSearchCV
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.ensemble import GradientBoostingRegressor
 from skopt import Optimizer
 from skopt.learning import GradientBoostingQuantileRegressor
@@ -21,7 +21,7 @@ from ._common import (
 )
 from ._fidelity import FIDELITY_CONSTRAINTS, make_fidelity
 from ._checkpoint import search_seeds
-from ._space import _parse_search_spaces, check_space_values
+from ._space import _parse_search_spaces, check_space_values, initial_keys
 
 __all__ = ["BayesSearchCV"]
 
@@ -237,6 +237,12 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         Stop after this many batches without improvement of the best score.
     max_time : float, default=None
         Stop once this many seconds have passed (checked between batches).
+    initial_candidates : "estimator", list of dict or None, default="estimator"
+        Candidates evaluated first. ``"estimator"``: the estimator's own
+        values of the searched parameters, when they all lie in the space,
+        so that the search starts from the configuration you have (with the
+        default space, the untuned defaults); a list of parameter dicts,
+        each inside the space: those; ``None``: none. They count in ``n_iter`` and are told to the surrogate.
     rescore_top : int, default=3
         After the search, the ``rescore_top`` best candidates are
         cross-validated once more, on the same folds, with fresh weight seeds
@@ -344,6 +350,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         "callbacks": [callable, list, tuple, None],
         "checkpoint": [str, os.PathLike, None],
         "rescore_top": [Interval(Integral, 0, None, closed="left")],
+        "initial_candidates": [StrOptions({"estimator"}), list, tuple, None],
     }
 
     def __init__(
@@ -372,6 +379,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         callbacks=None,
         checkpoint=None,
         rescore_top=3,
+        initial_candidates="estimator",
     ):
         super().__init__(
             estimator=estimator,
@@ -398,6 +406,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         self.callbacks = callbacks
         self.checkpoint = checkpoint
         self.rescore_top = rescore_top
+        self.initial_candidates = initial_candidates
 
     def _checked_optimizer_kwargs(self):
         kwargs = dict(self.optimizer_kwargs or {})
@@ -463,6 +472,17 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
             for i in range(len(subspaces))
         ]
         _warn_about_budgets(optimizers, subspaces, budgets)
+        initial = initial_keys(subspaces, self.estimator, self.initial_candidates)
+        constraint = kwargs.get("space_constraint")
+        if constraint is not None:
+            # an initial candidate the constraint forbids is not evaluated
+            allowed = [key for key in initial if constraint(subspaces[key[0]].params(key[1]))]
+            if len(allowed) < len(initial) and self.initial_candidates != "estimator":
+                raise ValueError(
+                    "space_constraint rejects some of the initial_candidates; "
+                    "give only candidates it allows."
+                )
+            initial = allowed
         run = _SearchRun(self, evaluate_candidates, subspaces, seeds[0],
                          total=self.n_iter, callback_ctx=callback_ctx)
         run.fidelity = fidelity
@@ -479,6 +499,10 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
                             continue
                         n = min(self.n_points, budgets[i])
                         budgets[i] -= n
+                        # the initial candidates open their subspace's first batch
+                        given = [list(v) for j, v in initial if j == i][:n]
+                        initial = [(j, v) for j, v in initial if j != i]
+                        n -= len(given)
                         with warnings.catch_warnings():
                             # repeats are expected in a small space (said once,
                             # below); skopt would warn at every ask, in codes
@@ -487,9 +511,9 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
                                 UserWarning,
                             )
                             if n > 1 and opt.Xi:
-                                points = opt.ask(n_points=n)
+                                points = given + opt.ask(n_points=n)
                             else:  # random phase: fresh draws, no ask cache
-                                points = [opt.ask() for _ in range(n)]
+                                points = given + [opt.ask() for _ in range(n)]
                         keys = [(i, subspaces[i].canonical(p)) for p in points]
                         scores, _ = run.evaluate(keys, {"iteration": iteration})
                         if fidelity is not None:

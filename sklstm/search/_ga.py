@@ -117,6 +117,12 @@ class Gene:
             return max(i for i, p in enumerate(self.probs) if p > 0)
         return self.clip(self.lower + u * (self.upper - self.lower))
 
+    def encode(self, value):
+        """Internal value of a canonical value (the inverse of :meth:`decode`)."""
+        if self.kind == "cat":
+            return int(value)
+        return self.clip(math.log(value) if self.log else float(value))
+
     def sample(self, rng):
         """A random internal value drawn from the gene's prior."""
         return self.from_unit(rng.random())
@@ -265,12 +271,16 @@ class GeneticEngine:
         algorithms; ``None`` means ``population_size``.
     seed : int or None
         Seed of the private random number generator.
+    initial : list of (int, tuple), default=()
+        Configurations ``(subspace, canonical values)`` that take the first
+        places of the initial population of their subspace (the rest is
+        sampled as usual).
     """
 
     def __init__(self, subspaces, *, population_size=10, n_generations=10,
                  crossover_probability=0.8, mutation_probability=0.2,
                  tournament_size=3, elitism=True, algorithm="eaMuPlusLambda",
-                 offspring_size=None, seed=None):
+                 offspring_size=None, seed=None, initial=()):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}.")
         if not subspaces:
@@ -285,6 +295,7 @@ class GeneticEngine:
         self.algorithm = algorithm
         self.offspring_size = population_size if offspring_size is None else offspring_size
         self.rng = random.Random(seed)
+        self.initial = list(initial)
         self.toolbox = base.Toolbox()
         self.toolbox.register("individual", self._new_individual)
         self.toolbox.register("mate", self._mate)
@@ -317,6 +328,12 @@ class GeneticEngine:
                 columns.append([gene.from_unit(u) for u in strata])
             for row, slot in enumerate(slots):
                 population[slot] = _Individual([col[row] for col in columns], subspace)
+            given = [values for index, values in self.initial if index == subspace]
+            genes = self.subspaces[subspace]
+            for slot, values in zip(slots, given):
+                population[slot] = _Individual(
+                    [g.encode(v) for g, v in zip(genes, values)], subspace
+                )
         return population
 
     def key(self, ind):

@@ -11,7 +11,7 @@ from ._common import _draw_seeds, _SearchMixin, _SearchRun, _torch_thread_share
 from ._checkpoint import search_seeds
 from ._fidelity import FIDELITY_CONSTRAINTS, make_fidelity
 from ._ga import ALGORITHMS, Gene, GeneticEngine
-from ._space import _parse_search_spaces, check_space_values
+from ._space import _parse_search_spaces, check_space_values, initial_keys
 
 __all__ = ["GeneticSearchCV"]
 
@@ -109,6 +109,12 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         Budget of cross-validation fits (candidates times splits). The
         generation in which it runs out is evaluated in part and the search
         stops. Must be at least the number of splits.
+    initial_candidates : "estimator", list of dict or None, default="estimator"
+        Candidates evaluated first. ``"estimator"``: the estimator's own
+        values of the searched parameters, when they all lie in the space,
+        so that the search starts from the configuration you have (with the
+        default space, the untuned defaults); a list of parameter dicts,
+        each inside the space: those; ``None``: none. They take the first places of the initial population.
     rescore_top : int, default=3
         After the search, the ``rescore_top`` best candidates are
         cross-validated once more, on the same folds, with fresh weight seeds
@@ -262,6 +268,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         "random_state": ["random_state"],
         "checkpoint": [str, os.PathLike, None],
         "rescore_top": [Interval(Integral, 0, None, closed="left")],
+        "initial_candidates": [StrOptions({"estimator"}), list, tuple, None],
     }
 
     def __init__(
@@ -297,6 +304,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         return_train_score=False,
         checkpoint=None,
         rescore_top=3,
+        initial_candidates="estimator",
     ):
         super().__init__(
             estimator=estimator,
@@ -330,6 +338,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         self.random_state = random_state
         self.checkpoint = checkpoint
         self.rescore_top = rescore_top
+        self.initial_candidates = initial_candidates
 
     def _check_combinations(self):
         mu_lambda = self.algorithm != "eaSimple"
@@ -370,6 +379,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
             algorithm=self.algorithm,
             offspring_size=self.offspring_size,
             seed=engine_seed,
+            initial=initial_keys(subspaces, self.estimator, self.initial_candidates),
         )
         per_generation = (
             self.population_size if self.algorithm == "eaSimple" else engine.offspring_size

@@ -103,6 +103,22 @@ class _Dimension:
             return self.choices[canonical_value]
         return canonical_value
 
+    def canonical_of_param(self, value):
+        """Canonical value of a parameter value, or None if the dimension lacks it."""
+        if self.kind == "cat":
+            for index, choice in enumerate(self.choices):
+                try:
+                    if choice is value or bool(choice == value):
+                        return index
+                except Exception:  # pragma: no cover - exotic comparisons
+                    continue
+            return None
+        if not _is_number(value) or not (self.low <= value <= self.high):
+            return None
+        if self.kind == "int":
+            return int(value) if float(value).is_integer() else None
+        return float(value)
+
     def describe(self, canonical_value):
         """Stable text for a canonical value (used to derive per-candidate seeds).
 
@@ -153,6 +169,51 @@ class _Subspace:
             f"{d.name}={d.describe(v)}"
             for d, v in zip(self.dimensions, canonical_values)
         )
+
+
+def initial_keys(subspaces, estimator, initial_candidates):
+    """Canonical keys of the candidates a search evaluates first.
+
+    ``"estimator"``: the estimator's own values of the searched parameters,
+    in the first subspace that holds them all (none if no subspace does);
+    a list of parameter dicts: each one, in the first subspace that holds
+    it (a ``ValueError`` names a dict that fits none); ``None``: none.
+    """
+    if initial_candidates is None:
+        return []
+    if isinstance(initial_candidates, str):
+        params = estimator.get_params(deep=True) if hasattr(estimator, "get_params") else {}
+        candidates, strict = [params], False
+    else:
+        candidates, strict = list(initial_candidates), True
+    keys = []
+    for candidate in candidates:
+        if strict and not isinstance(candidate, Mapping):
+            raise ValueError(
+                "initial_candidates must be 'estimator', None or a list of dicts "
+                f"of parameter values; got an item {candidate!r}."
+            )
+        key = None
+        for index, sub in enumerate(subspaces):
+            if strict and set(candidate) - set(sub.names):
+                continue
+            values = [
+                d.canonical_of_param(candidate[d.name]) if d.name in candidate else None
+                for d in sub.dimensions
+            ]
+            if all(v is not None for v in values):
+                key = (index, tuple(values))
+                break
+        if key is None and strict:
+            raise ValueError(
+                f"The initial candidate {dict(candidate)!r} does not lie in the "
+                "search space: it must give a value, inside its range or among "
+                "its choices, for every parameter of one search space (and name "
+                "no other parameter)."
+            )
+        if key is not None and key not in keys:
+            keys.append(key)
+    return keys
 
 
 def _is_number(value):
