@@ -37,6 +37,7 @@ from ._training import (
     DivergenceGuard,
     EpochProgress,
     SequenceDataset,
+    training_interrupted,
 )
 
 __all__ = ["LSTMClassifier", "LSTMRegressor"]
@@ -499,6 +500,13 @@ class _BaseLSTM(BaseEstimator):
                 # skorch warns when a predefined split replaces its default
                 warnings.filterwarnings("ignore", module="skorch")
                 self.net_.partial_fit(train_ds, y=None, epochs=epochs)
+            if training_interrupted(self.net_, before, epochs):
+                # skorch swallows Ctrl-C; pass it on rather than report a
+                # half-trained model (or a half-written history row)
+                done = sum("train_loss" in row for row in self.net_.history[before:])
+                raise KeyboardInterrupt(
+                    f"training interrupted after {done} of {epochs} epoch(s)"
+                )
             self._torch_rng_state = torch.get_rng_state()
         new = self.net_.history[before:]
         self.loss_curve_ = list(self.loss_curve_) + [float(r["train_loss"]) for r in new]

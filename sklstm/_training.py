@@ -14,8 +14,33 @@ from skorch.callbacks import Callback, LRScheduler
 
 __all__ = [
     "SequenceDataset", "BatchIterator", "DivergenceGuard", "DivergedError",
-    "ContinuingLRScheduler",
+    "ContinuingLRScheduler", "training_interrupted",
 ]
+
+def training_interrupted(net, before, epochs):
+    """Whether skorch swallowed a ``KeyboardInterrupt`` during ``partial_fit``.
+
+    skorch's ``partial_fit`` catches ``KeyboardInterrupt`` and returns as if
+    training had finished: that is how its ``EarlyStopping`` ends training,
+    and it also swallows the user's Ctrl-C. Training ran to completion when
+    all ``epochs`` epochs since history row ``before`` were recorded in full,
+    or when early stopping ended it; anything else was an interrupt.
+    """
+    rows = net.history[before:]
+    needed = ["train_loss"]
+    if net.train_split is not None:
+        needed.append("valid_loss")
+    if "valid_score" in dict(getattr(net, "callbacks_", [])):
+        needed.append("valid_score")
+    complete = [all(name in row for name in needed) for row in rows]
+    if complete and not complete[-1]:
+        return True  # stopped in the middle of an epoch
+    if len(rows) >= epochs:
+        return False
+    stopper = dict(getattr(net, "callbacks_", [])).get("early_stopping")
+    # skorch's EarlyStopping raises as soon as misses_ reaches its patience
+    stopped = stopper is not None and getattr(stopper, "misses_", 0) >= stopper.patience
+    return not stopped
 
 
 class SequenceDataset(torch.utils.data.Dataset):
