@@ -37,6 +37,7 @@ from ._training import (
     DivergenceGuard,
     EpochProgress,
     SequenceDataset,
+    TORCH_RNG_LOCK,
     training_interrupted,
 )
 
@@ -477,7 +478,10 @@ class _BaseLSTM(BaseEstimator):
         device = _resolve_device(self.device)
         rng_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
         epochs = 1 if incremental else self.max_epochs
-        with torch.random.fork_rng(devices=rng_devices):
+        # one fit at a time uses torch's process-wide generator (see
+        # TORCH_RNG_LOCK): fits in threads stay reproducible and restore the
+        # caller's state
+        with TORCH_RNG_LOCK, torch.random.fork_rng(devices=rng_devices):
             if first:
                 seed = self._seed()
                 torch.manual_seed(seed)

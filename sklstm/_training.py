@@ -7,6 +7,7 @@ speed on small recurrent nets (per-sample ``__getitem__`` plus
 
 import math
 import sys
+import threading
 
 import numpy as np
 import torch
@@ -14,8 +15,17 @@ from skorch.callbacks import Callback, LRScheduler
 
 __all__ = [
     "SequenceDataset", "BatchIterator", "DivergenceGuard", "DivergedError",
-    "ContinuingLRScheduler", "training_interrupted",
+    "ContinuingLRScheduler", "TORCH_RNG_LOCK", "training_interrupted",
 ]
+
+#: Held while a fit seeds and uses torch's process-wide random generator.
+#: Weight initialisation and dropout draw from that one generator, which all
+#: threads share: two fits in threads would interleave their draws (results
+#: depending on timing) and restore each other's saved states. Fits in threads
+#: therefore train one at a time; fits in processes are unaffected. Re-entrant,
+#: so a fit may train another estimator inside it.
+TORCH_RNG_LOCK = threading.RLock()
+
 
 def training_interrupted(net, before, epochs):
     """Whether skorch swallowed a ``KeyboardInterrupt`` during ``partial_fit``.

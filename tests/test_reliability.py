@@ -5,9 +5,11 @@ import signal
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+import torch
 from skorch.callbacks import Callback
 
 from sklstm import LSTMClassifier, LSTMRegressor
@@ -95,3 +97,56 @@ def test_sigint_during_fit_raises_keyboard_interrupt():
                            text=True, timeout=120, env=env)
     # (skorch used to swallow it, and the fit failed with a KeyError)
     assert child.returncode == 3, child.stdout + child.stderr
+
+
+# ------------------------------------------------------------------ threads
+def _fit_proba(rs, X, y):
+    clf = LSTMClassifier(hidden_size=8, max_epochs=3, dropout=0.3, batch_size=8,
+                         random_state=rs)
+    return clf.fit(X, y).predict_proba(X)
+
+
+def test_fits_in_threads_equal_serial_fits_and_keep_the_global_rng():
+    X, y = make_3d()
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    serial = [_fit_proba(rs, X, y) for rs in range(4)]
+    assert torch.equal(torch.get_rng_state(), state)
+    with ThreadPoolExecutor(2) as pool:
+        threaded = list(pool.map(lambda rs: _fit_proba(rs, X, y), range(4)))
+    for a, b in zip(serial, threaded):
+        np.testing.assert_array_equal(a, b)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_rng_lock_is_reentrant():
+    # a fit that trains another estimator inside it must not deadlock
+    with _training.TORCH_RNG_LOCK:
+        X, y = make_3d()
+        LSTMClassifier(**TINY).fit(X, y)
+
+
+def test_search_under_the_threading_backend_equals_the_serial_search():
+    from joblib import parallel_backend
+
+    from sklstm.search import GeneticSearchCV
+
+    X, y = make_3d()
+
+    def search(n_jobs):
+        est = LSTMClassifier(hidden_size=4, max_epochs=2, dropout=0.3, batch_size=8)
+        return GeneticSearchCV(
+            est, {"hidden_size": [4, 6], "lr": (1e-3, 1e-1, "log-uniform")},
+            population_size=3, n_generations=1, cv=2, random_state=0,
+            n_jobs=n_jobs, refit=False,
+        ).fit(X, y)
+
+    torch.manual_seed(7)
+    state = torch.get_rng_state()
+    serial = search(1)
+    with parallel_backend("threading", n_jobs=2):
+        threaded = search(2)
+    assert threaded.cv_results_["params"] == serial.cv_results_["params"]
+    np.testing.assert_array_equal(threaded.cv_results_["mean_test_score"],
+                                  serial.cv_results_["mean_test_score"])
+    assert torch.equal(torch.get_rng_state(), state)
