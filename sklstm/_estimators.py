@@ -279,7 +279,10 @@ class _BaseLSTM(BaseEstimator):
                     )
                 self.n_tokens_ = max(largest + 1, 2)
             else:
-                batch.values[batch.values >= self.n_tokens_] = 1
+                unseen = batch.values >= self.n_tokens_
+                if unseen.any():
+                    # a new array: the values may be the caller's own
+                    batch.values = np.where(unseen, 1, batch.values)
             return batch
         kind = sequence_kind(X)
         fitted_kind = None if reset else self._input_kind

@@ -150,3 +150,59 @@ def test_search_under_the_threading_backend_equals_the_serial_search():
     np.testing.assert_array_equal(threaded.cv_results_["mean_test_score"],
                                   serial.cv_results_["mean_test_score"])
     assert torch.equal(torch.get_rng_state(), state)
+
+
+# ------------------------------------------------------------- inputs kept
+def test_predict_on_token_ids_leaves_the_input_alone():
+    rng = np.random.RandomState(0)
+    X = rng.randint(1, 6, size=(20, 5)).astype(np.int64)
+    y = np.arange(20) % 2
+    clf = LSTMClassifier(**TINY, embedding_dim=3).fit(X, y)
+    unseen = X.copy()
+    unseen[0, :2] = [50, 99]  # ids beyond the vocabulary learned in fit
+    kept = unseen.copy()
+    expected = clf.predict_proba(np.where(unseen >= clf.n_tokens_, 1, unseen))
+    np.testing.assert_allclose(clf.predict_proba(unseen), expected)
+    np.testing.assert_array_equal(unseen, kept)
+    unseen.setflags(write=False)  # a read-only array is fine too
+    np.testing.assert_allclose(clf.predict_proba(unseen), expected)
+
+
+@pytest.mark.parametrize("embedding_dim", [None, 3])
+def test_fit_and_predict_accept_read_only_input(embedding_dim):
+    rng = np.random.RandomState(0)
+    if embedding_dim:
+        X = rng.randint(1, 6, size=(20, 5)).astype(np.int64)
+    else:
+        X = rng.normal(size=(20, 5, 2)).astype(np.float32)
+    y = np.arange(20) % 2
+    kept = X.copy()
+    X.setflags(write=False)
+    clf = LSTMClassifier(**TINY, embedding_dim=embedding_dim).fit(X, y)
+    clf.predict(X)
+    np.testing.assert_array_equal(X, kept)
+
+
+@pytest.mark.parametrize("make", ["SequenceScaler", "PerTimestepTransformer",
+                                  "SequencePadder"])
+@pytest.mark.parametrize("layout", ["2d", "3d", "ragged"])
+def test_transformers_leave_read_only_input_alone(make, layout):
+    from sklstm import preprocessing
+
+    rng = np.random.RandomState(0)
+    if layout == "2d":
+        X = rng.normal(size=(6, 5))
+    elif layout == "3d":
+        X = rng.normal(size=(6, 5, 2))
+    else:
+        X = [rng.normal(size=(n, 2)) for n in (3, 5, 4)]
+    arrays = [X] if layout != "ragged" else X
+    kept = [a.copy() for a in arrays]
+    for a in arrays:
+        a.setflags(write=False)
+    step = getattr(preprocessing, make)()
+    out = step.fit_transform(X)
+    if hasattr(step, "inverse_transform"):
+        step.inverse_transform(out)
+    for a, b in zip(arrays, kept):
+        np.testing.assert_array_equal(a, b)
