@@ -165,11 +165,22 @@ class ContinuingLRScheduler(LRScheduler):
 
 
 class DivergedError(ValueError):
-    """Raised when the training loss stops being finite."""
+    """Raised when the training loss stops being finite or blows up."""
 
 
 class DivergenceGuard(Callback):
-    """Stop training with a clear error as soon as the loss is NaN or inf."""
+    """Stop training with a clear error when the loss is NaN or inf or blows up.
+
+    A loss can also explode while staying finite (a learning rate far too
+    high drives it up by orders of magnitude, and the predictions with it).
+    Training stops when an epoch's mean training loss exceeds
+    ``blowup_factor`` times the loss of the first batch of the ``fit`` call,
+    which is computed before any update (a floor of ``1e-3`` keeps a nearly
+    perfect first batch from making every later rise look like one).
+    Ordinary training moves the loss by far less than a factor of 1000.
+    """
+
+    blowup_factor = 1e3
 
     def __init__(self, lr=None, regression=False):
         self.lr = lr
@@ -188,11 +199,29 @@ class DivergenceGuard(Callback):
             f"or scaling the input (sklstm.preprocessing.SequenceScaler){target}."
         )
 
+    def on_train_begin(self, net, **kwargs):
+        self.initial_loss_ = None
+
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
         if training and loss is not None:
             value = loss.item()  # skorch has synchronised on it already
             if not math.isfinite(value):
                 self._fail(net, f"the training loss became {value}")
+            if getattr(self, "initial_loss_", None) is None:
+                self.initial_loss_ = value
+
+    def on_epoch_end(self, net, **kwargs):
+        first = getattr(self, "initial_loss_", None)
+        loss = net.history[-1].get("train_loss")
+        if first is None or loss is None:
+            return
+        if loss > self.blowup_factor * max(first, 1e-3):
+            self._fail(
+                net,
+                f"the training loss blew up from {first:.3g} on the first batch "
+                f"to a mean of {loss:.3g} over this epoch (finite, but "
+                f"{loss / max(first, 1e-3):.3g} times higher)",
+            )
 
     def on_train_end(self, net, **kwargs):
         for p in net.module_.parameters():

@@ -206,3 +206,22 @@ def test_transformers_leave_read_only_input_alone(make, layout):
         step.inverse_transform(out)
     for a, b in zip(arrays, kept):
         np.testing.assert_array_equal(a, b)
+
+
+# ----------------------------------------------------------------- blow-ups
+@pytest.mark.parametrize("Est", [LSTMClassifier, LSTMRegressor])
+def test_a_finite_blow_up_stops_training_with_a_clear_error(Est):
+    X, y = make_3d()
+    y = y if Est is LSTMClassifier else y.astype(float)
+    est = Est(hidden_size=8, max_epochs=5, batch_size=8, lr=1e6, random_state=0)
+    with pytest.raises(_training.DivergedError, match="blew up from .* lower learning"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize("Est", [LSTMClassifier, LSTMRegressor])
+def test_a_bumpy_but_sane_fit_is_not_a_blow_up(Est):
+    X, y = make_3d()
+    y = y if Est is LSTMClassifier else y.astype(float)
+    est = Est(hidden_size=8, max_epochs=5, batch_size=8, lr=1.0, random_state=0)
+    est.fit(X, y)
+    assert max(est.loss_curve_) > est.net_.history[0, "batches"][0]["train_loss"]
