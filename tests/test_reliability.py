@@ -1,7 +1,6 @@
 """Reliability of the estimators: interrupts, threads, inputs left alone."""
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
