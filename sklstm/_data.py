@@ -27,7 +27,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
 
-__all__ = ["SequenceBatch", "check_sequences", "pad_sequences", "sequence_kind"]
+__all__ = [
+    "SequenceBatch", "SequenceList", "check_sequences", "pad_sequences",
+    "sequence_kind",
+]
 
 
 @dataclass
@@ -59,6 +62,47 @@ class SequenceBatch:
     @property
     def equal_length(self):
         return bool(np.all(self.lengths == self.values.shape[1]))
+
+
+@dataclass
+class SequenceList:
+    """Validated sequences of a list, each its own float32 array, unpadded.
+
+    What :func:`check_sequences` returns for ragged input with
+    ``pad=False``: transformers that work sequence by sequence need no
+    padded copy (which, for lengths that differ widely, takes several times
+    the memory of the data).
+
+    Attributes
+    ----------
+    sequences : list of ndarray of shape (n_timesteps_i, n_features)
+        The sequences as float32 (the input arrays themselves when they
+        already were float32).
+    lengths : ndarray of shape (n_samples,)
+        Number of time steps of each sequence (int64).
+    one_d : ndarray of shape (n_samples,)
+        True for the sequences given as 1-D arrays (univariate series), which
+        a transformer hands back as 1-D.
+    kind : {"ragged"}
+        Layout the user gave.
+    """
+
+    sequences: list
+    lengths: np.ndarray
+    one_d: np.ndarray
+    kind: str = "ragged"
+
+    @property
+    def n_samples(self):
+        return len(self.sequences)
+
+    @property
+    def n_features(self):
+        return self.sequences[0].shape[1]
+
+    @property
+    def equal_length(self):
+        return bool(np.all(self.lengths == self.lengths[0]))
 
 
 def _is_ragged_container(X):
@@ -156,7 +200,8 @@ def _reject_complex(arr):
         raise ValueError("Complex data not supported: pass real-valued sequences.")
 
 
-def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
+def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1,
+                    pad=True):
     """Validate sequence input and return a :class:`SequenceBatch`.
 
     Parameters
@@ -171,10 +216,13 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
         Raise on NaN or infinity.
     min_samples : int, default=1
         Smallest number of samples accepted.
+    pad : bool, default=True
+        Pad ragged input into one array. With ``False``, ragged input comes
+        back as a :class:`SequenceList` of unpadded float32 sequences.
 
     Returns
     -------
-    batch : SequenceBatch
+    batch : SequenceBatch or SequenceList
 
     Examples
     --------
@@ -225,7 +273,7 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
         lengths = np.full(n, t, dtype=np.int64)
         return SequenceBatch(values, lengths, "3d")
     if kind == "ragged":
-        seqs = []
+        seqs, one_d = [], []
         for i, s in enumerate(X):
             if sp.issparse(s):
                 raise ValueError(
@@ -234,6 +282,7 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
                 )
             a = _as_array(s, i)
             _reject_complex(a)
+            one_d.append(a.ndim == 1)
             if a.ndim == 1:
                 a = a.reshape(-1, 1)
             if a.ndim != 2:
@@ -260,6 +309,10 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
                 f"Found {len(seqs)} sequence(s) while a minimum of "
                 f"{min_samples} is required."
             )
+        if not pad:
+            lengths = np.fromiter((len(a) for a in seqs), dtype=np.int64,
+                                  count=len(seqs))
+            return SequenceList(seqs, lengths, np.array(one_d, dtype=bool))
         values, lengths = pad_sequences(seqs)
         return SequenceBatch(values, lengths, "ragged")
     raise ValueError(

@@ -224,3 +224,92 @@ def test_a_bumpy_but_sane_fit_is_not_a_blow_up(Est):
     est = Est(hidden_size=8, max_epochs=5, batch_size=8, lr=1.0, random_state=0)
     est.fit(X, y)
     assert max(est.loss_curve_) > est.net_.history[0, "batches"][0]["train_loss"]
+
+
+# -------------------------------------------------------- transformer memory
+def _ragged(n, low=10, high=500, n_features=4, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((t, n_features), dtype=np.float32)
+            for t in rng.integers(low, high + 1, size=n)]
+
+
+def _peak(call):
+    """Bytes allocated by ``call`` at its peak, above what was live before."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        call()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def test_transformers_stay_within_twice_the_data_on_ragged_input():
+    from sklstm.preprocessing import PerTimestepTransformer, SequencePadder, SequenceScaler
+
+    X = _ragged(1500)
+    data = sum(x.nbytes for x in X)
+    for method in ("standard", "minmax"):
+        scaler = SequenceScaler(method=method)
+        assert _peak(lambda: scaler.fit(X)) < 2 * data
+        assert _peak(lambda: scaler.transform(X)) < 2 * data
+        out = scaler.transform(X)
+        assert _peak(lambda: scaler.inverse_transform(out)) < 2 * data
+    step = PerTimestepTransformer().fit(X)
+    assert _peak(lambda: step.transform(X)) < 2 * data
+    padder = SequencePadder(padding="post").fit(X)
+    padded_size = len(X) * padder.max_len_ * 4 * 4
+    # the output itself is padded; nothing more than it is needed
+    assert _peak(lambda: padder.transform(X)) < 1.2 * padded_size
+
+
+def _padded_float64_reference(X):
+    from sklstm._data import pad_sequences
+
+    values, lengths = pad_sequences(X)
+    mask = np.arange(values.shape[1])[None, :] < lengths[:, None]
+    rows = values[mask].astype(np.float64)
+    mean, var = rows.mean(axis=0), rows.var(axis=0)
+    out = ((values - mean) / np.sqrt(var)).astype(np.float32)
+    return mean, var, rows.min(axis=0), rows.max(axis=0), [
+        o[:n] for o, n in zip(out, lengths)]
+
+
+@pytest.mark.parametrize("block_rows", [None, 7, 500])
+def test_blockwise_scaling_equals_scaling_the_padded_data(monkeypatch, block_rows):
+    from sklstm import preprocessing
+
+    if block_rows is not None:  # many block boundaries, inside and between sequences
+        monkeypatch.setattr(preprocessing, "_BLOCK_ROWS", block_rows)
+    X = _ragged(60, low=1, high=40, seed=1)
+    mean, var, low, high, out = _padded_float64_reference(X)
+    scaler = preprocessing.SequenceScaler().fit(X)
+    np.testing.assert_allclose(scaler.mean_, mean, rtol=1e-12)
+    np.testing.assert_allclose(scaler.var_, var, rtol=1e-12)
+    for a, b in zip(scaler.transform(X), out):
+        np.testing.assert_array_equal(a, b)
+    back = scaler.inverse_transform(scaler.transform(X))
+    for a, b in zip(back, X):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    minmax = preprocessing.SequenceScaler(method="minmax").fit(X)
+    np.testing.assert_array_equal(minmax.data_min_, low)
+    np.testing.assert_array_equal(minmax.data_max_, high)
+    # arrays are worked through block by block as well
+    arr = np.stack([x[:1] for x in X])
+    np.testing.assert_array_equal(scaler.transform(arr),
+                                  ((arr - scaler.mean_) / scaler.scale_).astype(np.float32))
+
+
+def test_univariate_sequences_come_back_one_dimensional(monkeypatch):
+    from sklstm import preprocessing
+
+    monkeypatch.setattr(preprocessing, "_BLOCK_ROWS", 5)
+    X = [np.arange(n, dtype=float) for n in (3, 8, 2)] + [np.ones((4, 1))]
+    for step in (preprocessing.SequenceScaler(), preprocessing.PerTimestepTransformer()):
+        out = step.fit_transform(X)
+        assert [o.shape for o in out] == [(3,), (8,), (2,), (4, 1)]
+        assert all(o.dtype == np.float32 and o.flags.c_contiguous for o in out)
