@@ -125,12 +125,45 @@ def _as_array(seq, i):
         ) from None
 
 
+def _series_of_sequences(X):
+    """The items of a pandas or polars Series of sequences as a list, else ``X``.
+
+    A Series is one-dimensional, so it would read as one feature of one
+    sample; a Series whose items are arrays or lists is a list of sequences.
+    """
+    cls = type(X)
+    library = cls.__module__.split(".")[0]
+    if cls.__name__ != "Series" or library not in ("pandas", "polars") or not len(X):
+        return X
+    items = X.to_list() if library == "polars" else list(X)
+    first = items[0]
+    if isinstance(first, (str, bytes)) or np.ndim(first) == 0:
+        return X
+    return items
+
+
+def _reject_masked(X, name="X"):
+    """Refuse a masked array with masked entries: the mask would be ignored."""
+    if isinstance(X, np.ma.MaskedArray):
+        n_masked = int(np.ma.count_masked(X))
+        if n_masked:
+            raise ValueError(
+                f"{name} is a masked array with {n_masked} masked value(s); "
+                "masks are not supported and would be silently ignored. Fill "
+                f"them ({name}.filled(value)) or drop the masked time steps "
+                "(a list of sequences may have different lengths)."
+            )
+
+
 def sequence_kind(X):
     """Return the layout of ``X``: ``"2d"``, ``"3d"`` or ``"ragged"``.
 
     Lists of equal-length sequences are still ``"ragged"`` (a list layout),
-    so that transformers can hand back the layout they were given.
+    so that transformers can hand back the layout they were given. A pandas
+    or polars Series whose items are sequences is a list of sequences.
     """
+    X = _series_of_sequences(X)
+    _reject_masked(X)
     if sp.issparse(X):
         raise ValueError(
             "sparse input is not supported: sequence models need dense arrays. "
@@ -232,6 +265,7 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1,
     >>> b.values.shape, b.lengths.tolist(), b.kind
     ((2, 5, 2), [3, 5], 'ragged')
     """
+    X = _series_of_sequences(X)
     kind = sequence_kind(X)
     if tokens:
         return _check_tokens(X, kind, min_samples=min_samples)
@@ -280,6 +314,7 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1,
                     f"sequence {i} is a sparse matrix; sparse input is not "
                     "supported. Convert it with .toarray() first."
                 )
+            _reject_masked(s, f"X[{i}]")
             a = _as_array(s, i)
             _reject_complex(a)
             one_d.append(a.ndim == 1)
@@ -360,6 +395,7 @@ def _check_tokens(X, kind, *, min_samples=1):
     elif kind == "ragged":
         seqs = []
         for i, s in enumerate(X):
+            _reject_masked(s, f"X[{i}]")
             a = np.asarray(s)
             if a.ndim != 1:
                 raise ValueError(

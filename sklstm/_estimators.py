@@ -38,6 +38,7 @@ from ._training import (
     EpochProgress,
     SequenceDataset,
     TORCH_RNG_LOCK,
+    check_model_size,
     training_interrupted,
 )
 
@@ -90,6 +91,19 @@ def _resolve_device(device):
         raise ValueError(
             f"device={device!r} asks for a CUDA GPU, but torch sees none here "
             f"(torch {torch.__version__}); use device='auto' or device='cpu'."
+        )
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device={device!r} asks for Apple's Metal (MPS) backend, which this "
+            f"torch ({torch.__version__}) cannot use here; use device='auto' or "
+            "device='cpu'."
+        )
+    if kind not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"device={device!r} (device type {kind!r}) cannot train a network"
+            + (": it holds no data" if kind == "meta" else "")
+            + "; use 'auto' (a GPU when there is one), 'cpu', 'cuda', 'cuda:N' "
+            "or 'mps'."
         )
     return device
 
@@ -488,9 +502,11 @@ class _BaseLSTM(BaseEstimator):
             if first:
                 seed = self._seed()
                 torch.manual_seed(seed)
-                self.net_, train_ds = self._build_net(
+                net, train_ds = self._build_net(
                     dataset, n_outputs, seed, criterion_kwargs
                 )
+                check_model_size(net, type(self).__name__)
+                self.net_ = net
                 self.net_.initialize()
                 self.loss_curve_ = []
                 if self.early_stopping:
@@ -736,6 +752,16 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
                     f"class_weight has keys {unknown!r} that are not classes of y, "
                     f"and the classes {unweighted!r} have no weight; use the labels "
                     "themselves as keys (same type and value)."
+                )
+        if isinstance(self.class_weight, dict) and reset:
+            bad = {k: v for k, v in self.class_weight.items()
+                   if isinstance(v, bool) or not isinstance(v, Real)
+                   or not np.isfinite(v) or v < 0}
+            if bad:
+                raise ValueError(
+                    f"class_weight has weights {bad!r} that are not finite "
+                    "numbers >= 0; a negative weight would reward the loss for "
+                    "errors on that class. Use weights >= 0 (0 ignores a class)."
                 )
         if self.class_weight is not None and reset:
             present = np.isin(self.classes_, y)

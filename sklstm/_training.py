@@ -16,6 +16,7 @@ from skorch.callbacks import Callback, LRScheduler
 __all__ = [
     "SequenceDataset", "BatchIterator", "DivergenceGuard", "DivergedError",
     "ContinuingLRScheduler", "TORCH_RNG_LOCK", "training_interrupted",
+    "check_model_size",
 ]
 
 #: Held while a fit seeds and uses torch's process-wide random generator.
@@ -25,6 +26,38 @@ __all__ = [
 #: therefore train one at a time; fits in processes are unaffected. Re-entrant,
 #: so a fit may train another estimator inside it.
 TORCH_RNG_LOCK = threading.RLock()
+
+
+#: Largest number of parameters a network may have: 2**30 float32 weights are
+#: 4 GiB, and training with Adam needs about four times that (gradients and
+#: two moment estimates). Larger sizes are almost surely a mistake
+#: (``hidden_size=10**6``) that torch would otherwise really try to allocate.
+MAX_PARAMETERS = 2**30
+
+
+def check_model_size(net, name):
+    """Refuse a network with more than ``MAX_PARAMETERS`` parameters.
+
+    The module is built on torch's ``meta`` device, which allocates nothing,
+    with the arguments the net would build it with; the caller's random
+    state is left as it was.
+    """
+    params = net.get_params_for("module")
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
+        module = net.module(**params)
+    n = sum(p.numel() for p in module.parameters())
+    if n > MAX_PARAMETERS:
+        sizes = ", ".join(
+            f"{key}={params[key]!r}" for key in ("hidden_size", "num_layers",
+                                                 "embedding_dim", "n_tokens")
+            if params.get(key) is not None
+        )
+        raise ValueError(
+            f"{name} would build a network of {n:,} parameters ({n * 4 / 2**30:,.0f} "
+            f"GiB of float32 weights, about four times that to train) with "
+            f"{sizes}; at most {MAX_PARAMETERS:,} are accepted. Lower hidden_size "
+            "or num_layers (or embedding_dim, or the vocabulary of token input)."
+        )
 
 
 def training_interrupted(net, before, epochs):

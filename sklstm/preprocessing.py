@@ -24,6 +24,7 @@ windows, split them in time order and give a baseline to beat.
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from numbers import Integral, Real
 
@@ -734,6 +735,12 @@ class TextToSequences(TransformerMixin, BaseEstimator):
     min_df : int or float, default=1
         Ignore tokens found in fewer training texts than this (an int is a
         count, a float in (0, 1] a fraction of the texts).
+    normalization : {"NFC", "NFKC", "NFD", "NFKD"} or None, default="NFC"
+        Unicode normal form every text is put in (after lower-casing) before
+        tokenizing, so that texts that read the same get the same ids: "é"
+        typed as one character or as "e" plus a combining accent is one
+        token. ``"NFKC"`` also folds compatibility characters (full-width
+        letters, ligatures such as "ﬁ"); ``None`` leaves texts as they are.
 
     Attributes
     ----------
@@ -765,21 +772,28 @@ class TextToSequences(TransformerMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
+        "normalization": [StrOptions({"NFC", "NFKC", "NFD", "NFKD"}), None],
     }
 
     def __init__(self, max_features=None, max_len=None, lowercase=True,
-                 token_pattern=r"(?u)\b\w+\b", min_df=1):
+                 token_pattern=r"(?u)\b\w+\b", min_df=1, normalization="NFC"):
         self.max_features = max_features
         self.max_len = max_len
         self.lowercase = lowercase
         self.token_pattern = token_pattern
         self.min_df = min_df
+        self.normalization = normalization
 
     def _tokenize(self, texts):
         pattern = re.compile(self.token_pattern)
-        if self.lowercase:
-            return [pattern.findall(t.lower()) for t in texts]
-        return [pattern.findall(t) for t in texts]
+        form = getattr(self, "normalization", None)  # None: fitted before it existed
+
+        def prepare(text):
+            if self.lowercase:
+                text = text.lower()
+            return unicodedata.normalize(form, text) if form else text
+
+        return [pattern.findall(prepare(t)) for t in texts]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -838,6 +852,27 @@ class TextToSequences(TransformerMixin, BaseEstimator):
             ids = [vocab.get(tok, OOV_ID) for tok in doc[: self.max_len_]] or [OOV_ID]
             out[i, : len(ids)] = ids
         return out
+
+    def fit_transform(self, X, y=None):
+        """Learn the vocabulary from the texts and map them to token ids.
+
+        Equivalent to ``fit(X).transform(X)``, reading ``X`` once (so a
+        generator of texts works).
+
+        Parameters
+        ----------
+        X : iterable of str
+            Training texts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_samples, ``max_len_``), dtype int64
+        """
+        if not isinstance(X, (str, bytes, np.ndarray)) and not hasattr(X, "__len__"):
+            X = list(X)  # a generator or other one-pass iterable
+        return self.fit(X, y).transform(X)
 
     def inverse_transform(self, X):
         """Map token ids back to texts (padding dropped, unknown ids as "<unk>").

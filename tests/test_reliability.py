@@ -313,3 +313,102 @@ def test_univariate_sequences_come_back_one_dimensional(monkeypatch):
         out = step.fit_transform(X)
         assert [o.shape for o in out] == [(3,), (8,), (2,), (4, 1)]
         assert all(o.dtype == np.float32 and o.flags.c_contiguous for o in out)
+
+
+# -------------------------------------------------------------- odd input
+def test_a_pandas_series_of_sequences_is_a_list_of_sequences():
+    pd = pytest.importorskip("pandas")
+    from sklstm.preprocessing import SequenceScaler
+
+    rng = np.random.RandomState(0)
+    seqs = [rng.normal(size=(n, 2)) for n in (3, 5, 4, 6)] * 3
+    y = np.arange(len(seqs)) % 2
+    # a non-default index: items are taken in order, not by label
+    series = pd.Series(seqs, index=np.arange(len(seqs))[::-1] + 100)
+    clf = LSTMClassifier(**TINY).fit(series, y)
+    np.testing.assert_array_equal(clf.predict_proba(series), clf.predict_proba(seqs))
+    out = SequenceScaler().fit(series).transform(series)
+    for a, b in zip(out, SequenceScaler().fit(seqs).transform(seqs)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        LSTMClassifier(**TINY).fit(pd.Series([1.0, 2.0]), [0, 1])  # numbers: 1-D
+
+
+def test_a_polars_series_of_sequences_is_a_list_of_sequences():
+    pl = pytest.importorskip("polars")
+    seqs = [[0.0, 1.0, 2.0], [1.0, 0.0], [2.0, 2.0, 1.0, 0.0]] * 4
+    y = np.arange(len(seqs)) % 2
+    clf = LSTMClassifier(**TINY).fit(pl.Series(seqs), y)
+    np.testing.assert_array_equal(
+        clf.predict_proba(pl.Series(seqs)),
+        clf.predict_proba([np.asarray(s) for s in seqs]))
+
+
+def test_masked_values_are_refused_not_ignored():
+    X, y = make_3d()
+    masked = np.ma.masked_array(X, mask=np.zeros(X.shape, dtype=bool))
+    clf = LSTMClassifier(**TINY).fit(masked, y)  # nothing masked: fine
+    masked[0, 2, 1] = np.ma.masked
+    with pytest.raises(ValueError, match="masked array with 1 masked value.*filled"):
+        LSTMClassifier(**TINY).fit(masked, y)
+    with pytest.raises(ValueError, match="masked"):
+        clf.predict(masked)
+    with pytest.raises(ValueError, match=r"X\[1\] is a masked array"):
+        clf.predict([X[0], masked[0]])
+    with pytest.raises(ValueError, match="masked"):
+        LSTMClassifier(**TINY).fit(masked[:, :, 1], y)  # the 2-D route too
+    from sklstm.preprocessing import SequenceScaler
+
+    with pytest.raises(ValueError, match="masked"):
+        SequenceScaler().fit(masked)
+
+
+def test_fit_transform_of_texts_from_a_generator():
+    from sklstm.preprocessing import TextToSequences
+
+    texts = ["a good film", "a bad film", "good"]
+    ids = TextToSequences().fit_transform(t for t in texts)
+    np.testing.assert_array_equal(ids, TextToSequences().fit(texts).transform(texts))
+
+
+def test_texts_are_unicode_normalised():
+    from sklstm.preprocessing import TextToSequences
+
+    nfc, nfd = "caf\u00e9", "cafe\u0301"  # the same word, two encodings
+    tts = TextToSequences().fit([nfc + " noir", "the " + nfd])
+    assert tts.transform([nfc])[0, 0] == tts.transform([nfd])[0, 0]
+    assert len(tts.vocabulary_) == 3
+    raw = TextToSequences(normalization=None).fit([nfc, nfd])
+    assert len(raw.vocabulary_) == 2
+    assert TextToSequences(normalization="NFKC").fit(["\ufb01ne"]).vocabulary_ == {"fine": 2}
+
+
+def test_absurd_network_sizes_are_refused_before_allocating():
+    X, y = make_3d()
+    with pytest.raises(ValueError, match=r"4,000,\d{3},\d{3},\d{3} parameters.*"
+                                         r"hidden_size=1000000.*Lower hidden_size"):
+        LSTMClassifier(hidden_size=10**6, max_epochs=1).fit(X, y)
+    state = torch.get_rng_state()
+    LSTMClassifier(**TINY).fit(X, y)  # an ordinary size is fine
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("device, match", [
+    ("meta", "holds no data"),
+    ("mps", "Metal|cannot train"),
+    ("xla", "device type 'xla'"),
+])
+def test_unsupported_devices_are_refused_clearly(device, match):
+    if device == "mps" and torch.backends.mps.is_available():  # pragma: no cover
+        pytest.skip("this machine has MPS")
+    X, y = make_3d()
+    with pytest.raises(ValueError, match=match):
+        LSTMClassifier(**TINY, device=device).fit(X, y)
+
+
+@pytest.mark.parametrize("weight", [-1.0, float("nan"), float("inf"), "1"])
+def test_class_weights_must_be_finite_and_non_negative(weight):
+    X, y = make_3d()
+    with pytest.raises(ValueError, match="class_weight has weights.*>= 0"):
+        LSTMClassifier(**TINY, class_weight={0: weight, 1: 1.0}).fit(X, y)
+    LSTMClassifier(**TINY, class_weight={0: 0.0, 1: 2.0}).fit(X, y)  # zero is fine
