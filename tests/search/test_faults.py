@@ -473,3 +473,15 @@ def test_a_disk_that_fills_up_keeps_the_last_good_checkpoint(helpers, monkeypatc
     assert sorted(os.listdir(tmp_path)) == ["log", "search.ckpt"]
     resumed = helpers.make("genetic", "logistic", path, log=str(log))
     _assert_same_results(resumed.fit(*helpers.data("logistic")), reference)
+
+
+def test_temporary_files_of_a_killed_writer_are_removed(helpers, tmp_path):
+    path, log = tmp_path / "search.ckpt", tmp_path / "log"
+    stale = [tmp_path / ".search.ckpt.k2j3.tmp", tmp_path / ".search.ckpt.x9.probe"]
+    for p in stale:
+        p.write_bytes(b"half-written")
+    other = tmp_path / ".other.ckpt.k2j3.tmp"  # another checkpoint's: kept
+    other.write_bytes(b"")
+    helpers.make("genetic", "logistic", path, log=str(log)).fit(*helpers.data("logistic"))
+    assert not any(p.exists() for p in stale)
+    assert other.exists()
