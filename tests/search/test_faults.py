@@ -219,7 +219,10 @@ def test_parallel_search_killed_resumes_exactly(helpers, searcher, when, tmp_pat
         assert code == -signal.SIGKILL, err
     stored = _stored_batches(checkpoint)
     _no_failed_rows(stored)
-    resumed = helpers.make(searcher, "logistic", checkpoint, n_jobs=2, log=str(log))
+    # resumed in this process, serially: the helpers module is not importable
+    # in joblib workers started before it was written (n_jobs is not part of
+    # what a checkpoint must agree on)
+    resumed = helpers.make(searcher, "logistic", checkpoint, log=str(log))
     resumed.fit(*helpers.data("logistic"))
     _assert_same_results(resumed, reference)
     # the lock was released by the operating system; nothing is left behind
