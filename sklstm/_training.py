@@ -43,8 +43,11 @@ def check_model_size(net, name):
     state is left as it was.
     """
     params = net.get_params_for("module")
-    with torch.random.fork_rng(devices=[]), torch.device("meta"):
-        module = net.module(**params)
+    try:
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            module = net.module(**params)
+    except Exception:  # pragma: no cover - a module that cannot be built there
+        return  # this is a safety net only; building it for real will tell
     n = sum(p.numel() for p in module.parameters())
     if n > MAX_PARAMETERS:
         sizes = ", ".join(
