@@ -27,7 +27,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
 
-__all__ = ["SequenceBatch", "check_sequences", "pad_sequences", "sequence_kind"]
+__all__ = [
+    "SequenceBatch", "SequenceList", "check_sequences", "pad_sequences",
+    "sequence_kind",
+]
 
 
 @dataclass
@@ -61,6 +64,47 @@ class SequenceBatch:
         return bool(np.all(self.lengths == self.values.shape[1]))
 
 
+@dataclass
+class SequenceList:
+    """Validated sequences of a list, each its own float32 array, unpadded.
+
+    What :func:`check_sequences` returns for ragged input with
+    ``pad=False``: transformers that work sequence by sequence need no
+    padded copy (which, for lengths that differ widely, takes several times
+    the memory of the data).
+
+    Attributes
+    ----------
+    sequences : list of ndarray of shape (n_timesteps_i, n_features)
+        The sequences as float32 (the input arrays themselves when they
+        already were float32).
+    lengths : ndarray of shape (n_samples,)
+        Number of time steps of each sequence (int64).
+    one_d : ndarray of shape (n_samples,)
+        True for the sequences given as 1-D arrays (univariate series), which
+        a transformer hands back as 1-D.
+    kind : {"ragged"}
+        Layout the user gave.
+    """
+
+    sequences: list
+    lengths: np.ndarray
+    one_d: np.ndarray
+    kind: str = "ragged"
+
+    @property
+    def n_samples(self):
+        return len(self.sequences)
+
+    @property
+    def n_features(self):
+        return self.sequences[0].shape[1]
+
+    @property
+    def equal_length(self):
+        return bool(np.all(self.lengths == self.lengths[0]))
+
+
 def _is_ragged_container(X):
     if isinstance(X, (list, tuple)):
         return True
@@ -81,12 +125,45 @@ def _as_array(seq, i):
         ) from None
 
 
+def _series_of_sequences(X):
+    """The items of a pandas or polars Series of sequences as a list, else ``X``.
+
+    A Series is one-dimensional, so it would read as one feature of one
+    sample; a Series whose items are arrays or lists is a list of sequences.
+    """
+    cls = type(X)
+    library = cls.__module__.split(".")[0]
+    if cls.__name__ != "Series" or library not in ("pandas", "polars") or not len(X):
+        return X
+    items = X.to_list() if library == "polars" else list(X)
+    first = items[0]
+    if isinstance(first, (str, bytes)) or np.ndim(first) == 0:
+        return X
+    return items
+
+
+def _reject_masked(X, name="X"):
+    """Refuse a masked array with masked entries: the mask would be ignored."""
+    if isinstance(X, np.ma.MaskedArray):
+        n_masked = int(np.ma.count_masked(X))
+        if n_masked:
+            raise ValueError(
+                f"{name} is a masked array with {n_masked} masked value(s); "
+                "masks are not supported and would be silently ignored. Fill "
+                f"them ({name}.filled(value)) or drop the masked time steps "
+                "(a list of sequences may have different lengths)."
+            )
+
+
 def sequence_kind(X):
     """Return the layout of ``X``: ``"2d"``, ``"3d"`` or ``"ragged"``.
 
     Lists of equal-length sequences are still ``"ragged"`` (a list layout),
-    so that transformers can hand back the layout they were given.
+    so that transformers can hand back the layout they were given. A pandas
+    or polars Series whose items are sequences is a list of sequences.
     """
+    X = _series_of_sequences(X)
+    _reject_masked(X)
     if sp.issparse(X):
         raise ValueError(
             "sparse input is not supported: sequence models need dense arrays. "
@@ -156,7 +233,8 @@ def _reject_complex(arr):
         raise ValueError("Complex data not supported: pass real-valued sequences.")
 
 
-def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
+def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1,
+                    pad=True):
     """Validate sequence input and return a :class:`SequenceBatch`.
 
     Parameters
@@ -171,10 +249,13 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
         Raise on NaN or infinity.
     min_samples : int, default=1
         Smallest number of samples accepted.
+    pad : bool, default=True
+        Pad ragged input into one array. With ``False``, ragged input comes
+        back as a :class:`SequenceList` of unpadded float32 sequences.
 
     Returns
     -------
-    batch : SequenceBatch
+    batch : SequenceBatch or SequenceList
 
     Examples
     --------
@@ -184,6 +265,7 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
     >>> b.values.shape, b.lengths.tolist(), b.kind
     ((2, 5, 2), [3, 5], 'ragged')
     """
+    X = _series_of_sequences(X)
     kind = sequence_kind(X)
     if tokens:
         return _check_tokens(X, kind, min_samples=min_samples)
@@ -225,15 +307,17 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
         lengths = np.full(n, t, dtype=np.int64)
         return SequenceBatch(values, lengths, "3d")
     if kind == "ragged":
-        seqs = []
+        seqs, one_d = [], []
         for i, s in enumerate(X):
             if sp.issparse(s):
                 raise ValueError(
                     f"sequence {i} is a sparse matrix; sparse input is not "
                     "supported. Convert it with .toarray() first."
                 )
+            _reject_masked(s, f"X[{i}]")
             a = _as_array(s, i)
             _reject_complex(a)
+            one_d.append(a.ndim == 1)
             if a.ndim == 1:
                 a = a.reshape(-1, 1)
             if a.ndim != 2:
@@ -260,6 +344,10 @@ def check_sequences(X, *, tokens=False, ensure_all_finite=True, min_samples=1):
                 f"Found {len(seqs)} sequence(s) while a minimum of "
                 f"{min_samples} is required."
             )
+        if not pad:
+            lengths = np.fromiter((len(a) for a in seqs), dtype=np.int64,
+                                  count=len(seqs))
+            return SequenceList(seqs, lengths, np.array(one_d, dtype=bool))
         values, lengths = pad_sequences(seqs)
         return SequenceBatch(values, lengths, "ragged")
     raise ValueError(
@@ -307,6 +395,7 @@ def _check_tokens(X, kind, *, min_samples=1):
     elif kind == "ragged":
         seqs = []
         for i, s in enumerate(X):
+            _reject_masked(s, f"X[{i}]")
             a = np.asarray(s)
             if a.ndim != 1:
                 raise ValueError(

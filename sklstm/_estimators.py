@@ -37,6 +37,9 @@ from ._training import (
     DivergenceGuard,
     EpochProgress,
     SequenceDataset,
+    TORCH_RNG_LOCK,
+    check_model_size,
+    training_interrupted,
 )
 
 __all__ = ["LSTMClassifier", "LSTMRegressor"]
@@ -88,6 +91,19 @@ def _resolve_device(device):
         raise ValueError(
             f"device={device!r} asks for a CUDA GPU, but torch sees none here "
             f"(torch {torch.__version__}); use device='auto' or device='cpu'."
+        )
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device={device!r} asks for Apple's Metal (MPS) backend, which this "
+            f"torch ({torch.__version__}) cannot use here; use device='auto' or "
+            "device='cpu'."
+        )
+    if kind not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"device={device!r} (device type {kind!r}) cannot train a network"
+            + (": it holds no data" if kind == "meta" else "")
+            + "; use 'auto' (a GPU when there is one), 'cpu', 'cuda', 'cuda:N' "
+            "or 'mps'."
         )
     return device
 
@@ -312,7 +328,10 @@ class _BaseLSTM(BaseEstimator):
                     )
                 self.n_tokens_ = max(largest + 1, 2)
             else:
-                batch.values[batch.values >= self.n_tokens_] = 1
+                unseen = batch.values >= self.n_tokens_
+                if unseen.any():
+                    # a new array: the values may be the caller's own
+                    batch.values = np.where(unseen, 1, batch.values)
             return batch
         kind = sequence_kind(X)
         fitted_kind = None if reset else self._input_kind
@@ -513,14 +532,19 @@ class _BaseLSTM(BaseEstimator):
         device = _resolve_device(self.device)
         rng_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
         epochs = 1 if incremental else self.max_epochs
-        with torch.random.fork_rng(devices=rng_devices):
+        # one fit at a time uses torch's process-wide generator (see
+        # TORCH_RNG_LOCK): fits in threads stay reproducible and restore the
+        # caller's state
+        with TORCH_RNG_LOCK, torch.random.fork_rng(devices=rng_devices):
             if first:
                 self.patch_size_ = _resolve_patch_size(self.patch_size, batch.values.shape[1])
                 seed = self._seed()
                 torch.manual_seed(seed)
-                self.net_, train_ds = self._build_net(
+                net, train_ds = self._build_net(
                     dataset, n_outputs, seed, criterion_kwargs
                 )
+                check_model_size(net, type(self).__name__)
+                self.net_ = net
                 self.net_.initialize()
                 self.loss_curve_ = []
                 if self.early_stopping:
@@ -537,6 +561,13 @@ class _BaseLSTM(BaseEstimator):
                 # skorch warns when a predefined split replaces its default
                 warnings.filterwarnings("ignore", module="skorch")
                 self.net_.partial_fit(train_ds, y=None, epochs=epochs)
+            if training_interrupted(self.net_, before, epochs):
+                # skorch swallows Ctrl-C; pass it on rather than report a
+                # half-trained model (or a half-written history row)
+                done = sum("train_loss" in row for row in self.net_.history[before:])
+                raise KeyboardInterrupt(
+                    f"training interrupted after {done} of {epochs} epoch(s)"
+                )
             self._torch_rng_state = torch.get_rng_state()
         new = self.net_.history[before:]
         self.loss_curve_ = list(self.loss_curve_) + [float(r["train_loss"]) for r in new]
@@ -765,6 +796,16 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
                     f"class_weight has keys {unknown!r} that are not classes of y, "
                     f"and the classes {unweighted!r} have no weight; use the labels "
                     "themselves as keys (same type and value)."
+                )
+        if isinstance(self.class_weight, dict) and reset:
+            bad = {k: v for k, v in self.class_weight.items()
+                   if isinstance(v, bool) or not isinstance(v, Real)
+                   or not np.isfinite(v) or v < 0}
+            if bad:
+                raise ValueError(
+                    f"class_weight has weights {bad!r} that are not finite "
+                    "numbers >= 0; a negative weight would reward the loss for "
+                    "errors on that class. Use weights >= 0 (0 ignores a class)."
                 )
         if self.class_weight is not None and reset:
             present = np.isin(self.classes_, y)

@@ -7,6 +7,7 @@ speed on small recurrent nets (per-sample ``__getitem__`` plus
 
 import math
 import sys
+import threading
 
 import numpy as np
 import torch
@@ -14,8 +15,78 @@ from skorch.callbacks import Callback, LRScheduler
 
 __all__ = [
     "SequenceDataset", "BatchIterator", "DivergenceGuard", "DivergedError",
-    "ContinuingLRScheduler",
+    "ContinuingLRScheduler", "TORCH_RNG_LOCK", "training_interrupted",
+    "check_model_size",
 ]
+
+#: Held while a fit seeds and uses torch's process-wide random generator.
+#: Weight initialisation and dropout draw from that one generator, which all
+#: threads share: two fits in threads would interleave their draws (results
+#: depending on timing) and restore each other's saved states. Fits in threads
+#: therefore train one at a time; fits in processes are unaffected. Re-entrant,
+#: so a fit may train another estimator inside it.
+TORCH_RNG_LOCK = threading.RLock()
+
+
+#: Largest number of parameters a network may have: 2**30 float32 weights are
+#: 4 GiB, and training with Adam needs about four times that (gradients and
+#: two moment estimates). Larger sizes are almost surely a mistake
+#: (``hidden_size=10**6``) that torch would otherwise really try to allocate.
+MAX_PARAMETERS = 2**30
+
+
+def check_model_size(net, name):
+    """Refuse a network with more than ``MAX_PARAMETERS`` parameters.
+
+    The module is built on torch's ``meta`` device, which allocates nothing,
+    with the arguments the net would build it with; the caller's random
+    state is left as it was.
+    """
+    params = net.get_params_for("module")
+    try:
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            module = net.module(**params)
+    except Exception:  # pragma: no cover - a module that cannot be built there
+        return  # this is a safety net only; building it for real will tell
+    n = sum(p.numel() for p in module.parameters())
+    if n > MAX_PARAMETERS:
+        sizes = ", ".join(
+            f"{key}={params[key]!r}" for key in ("hidden_size", "num_layers",
+                                                 "embedding_dim", "n_tokens")
+            if params.get(key) is not None
+        )
+        raise ValueError(
+            f"{name} would build a network of {n:,} parameters ({n * 4 / 2**30:,.0f} "
+            f"GiB of float32 weights, about four times that to train) with "
+            f"{sizes}; at most {MAX_PARAMETERS:,} are accepted. Lower hidden_size "
+            "or num_layers (or embedding_dim, or the vocabulary of token input)."
+        )
+
+
+def training_interrupted(net, before, epochs):
+    """Whether skorch swallowed a ``KeyboardInterrupt`` during ``partial_fit``.
+
+    skorch's ``partial_fit`` catches ``KeyboardInterrupt`` and returns as if
+    training had finished: that is how its ``EarlyStopping`` ends training,
+    and it also swallows the user's Ctrl-C. Training ran to completion when
+    all ``epochs`` epochs since history row ``before`` were recorded in full,
+    or when early stopping ended it; anything else was an interrupt.
+    """
+    rows = net.history[before:]
+    needed = ["train_loss"]
+    if net.train_split is not None:
+        needed.append("valid_loss")
+    if "valid_score" in dict(getattr(net, "callbacks_", [])):
+        needed.append("valid_score")
+    complete = [all(name in row for name in needed) for row in rows]
+    if complete and not complete[-1]:
+        return True  # stopped in the middle of an epoch
+    if len(rows) >= epochs:
+        return False
+    stopper = dict(getattr(net, "callbacks_", [])).get("early_stopping")
+    # skorch's EarlyStopping raises as soon as misses_ reaches its patience
+    stopped = stopper is not None and getattr(stopper, "misses_", 0) >= stopper.patience
+    return not stopped
 
 
 class SequenceDataset(torch.utils.data.Dataset):
@@ -130,11 +201,22 @@ class ContinuingLRScheduler(LRScheduler):
 
 
 class DivergedError(ValueError):
-    """Raised when the training loss stops being finite."""
+    """Raised when the training loss stops being finite or blows up."""
 
 
 class DivergenceGuard(Callback):
-    """Stop training with a clear error as soon as the loss is NaN or inf."""
+    """Stop training with a clear error when the loss is NaN or inf or blows up.
+
+    A loss can also explode while staying finite (a learning rate far too
+    high drives it up by orders of magnitude, and the predictions with it).
+    Training stops when an epoch's mean training loss exceeds
+    ``blowup_factor`` times the loss of the first batch of the ``fit`` call,
+    which is computed before any update (a floor of ``1e-3`` keeps a nearly
+    perfect first batch from making every later rise look like one).
+    Ordinary training moves the loss by far less than a factor of 1000.
+    """
+
+    blowup_factor = 1e3
 
     def __init__(self, lr=None, regression=False):
         self.lr = lr
@@ -153,11 +235,29 @@ class DivergenceGuard(Callback):
             f"or scaling the input (sklstm.preprocessing.SequenceScaler){target}."
         )
 
+    def on_train_begin(self, net, **kwargs):
+        self.initial_loss_ = None
+
     def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
         if training and loss is not None:
             value = loss.item()  # skorch has synchronised on it already
             if not math.isfinite(value):
                 self._fail(net, f"the training loss became {value}")
+            if getattr(self, "initial_loss_", None) is None:
+                self.initial_loss_ = value
+
+    def on_epoch_end(self, net, **kwargs):
+        first = getattr(self, "initial_loss_", None)
+        loss = net.history[-1].get("train_loss")
+        if first is None or loss is None:
+            return
+        if loss > self.blowup_factor * max(first, 1e-3):
+            self._fail(
+                net,
+                f"the training loss blew up from {first:.3g} on the first batch "
+                f"to a mean of {loss:.3g} over this epoch (finite, but "
+                f"{loss / max(first, 1e-3):.3g} times higher)",
+            )
 
     def on_train_end(self, net, **kwargs):
         for p in net.module_.parameters():

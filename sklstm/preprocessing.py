@@ -24,6 +24,7 @@ windows, split them in time order and give a baseline to beat.
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from numbers import Integral, Real
 
@@ -41,7 +42,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, St
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._data import check_sequences
+from ._data import SequenceList, check_sequences
 
 __all__ = [
     "PerTimestepTransformer",
@@ -75,20 +76,105 @@ def _valid_rows(batch):
     return values[_valid_mask(batch)]
 
 
-def _restore(values, lengths, kind, X):
-    """Hand back ``values`` (n, T, C) in the layout of the input ``X``."""
-    if kind == "2d":
-        return values[:, :, 0]
-    if kind == "3d":
-        return values
-    out = []
-    for i, (seq, length) in enumerate(zip(values, lengths)):
-        seq = seq[:length]
-        out.append(seq[:, 0].copy() if np.ndim(X[i]) == 1 else seq.copy())
-    return out
+# Time steps per block of arithmetic. Transformers work on ragged input
+# sequence by sequence and on arrays block by block, so that no padded or
+# float64 copy of the whole data is ever made: the temporaries stay this small.
+_BLOCK_ROWS = 1 << 16
 
 
-def _check_sequence_input(est, X, *, reset):
+def _row_blocks(batch):
+    """The real time steps of ``batch`` as 2-D float32 blocks of rows.
+
+    Views of the input where it is one array; a few sequences joined where
+    it is a list. Each block holds about ``_BLOCK_ROWS`` rows (or one longer
+    sequence).
+    """
+    if isinstance(batch, SequenceList):
+        group, size = [], 0
+        for seq in batch.sequences:
+            group.append(seq)
+            size += len(seq)
+            if size >= _BLOCK_ROWS:
+                yield group[0] if len(group) == 1 else np.concatenate(group)
+                group, size = [], 0
+        if group:
+            yield group[0] if len(group) == 1 else np.concatenate(group)
+        return
+    if not batch.equal_length:  # a padded batch: only its valid steps
+        yield _valid_rows(batch)
+        return
+    values = _as_3d(batch)
+    rows = values.reshape(-1, values.shape[2])
+    for start in range(0, rows.shape[0], _BLOCK_ROWS):
+        yield rows[start:start + _BLOCK_ROWS]
+
+
+def _pooled_moments(batch):
+    """Number of time steps, mean and variance per feature, in float64.
+
+    Two passes over the blocks (the sum, then the squared deviations from
+    the mean), as ``numpy.var`` does on one array, without a float64 copy of
+    the data.
+    """
+    n, total = 0, 0.0
+    for block in _row_blocks(batch):
+        total = total + block.sum(axis=0, dtype=np.float64)
+        n += block.shape[0]
+    mean = total / n
+    squares = 0.0
+    for block in _row_blocks(batch):
+        deviation = block - mean
+        squares = squares + np.einsum("ij,ij->j", deviation, deviation)
+    return n, mean, squares / n
+
+
+def _pooled_range(batch):
+    """Number of time steps, smallest and largest value per feature (float64)."""
+    n, low, high = 0, None, None
+    for block in _row_blocks(batch):
+        n += block.shape[0]
+        b_low, b_high = block.min(axis=0), block.max(axis=0)
+        low = b_low if low is None else np.minimum(low, b_low)
+        high = b_high if high is None else np.maximum(high, b_high)
+    return n, low.astype(np.float64), high.astype(np.float64)
+
+
+def _map_steps(batch, fn):
+    """Every real time step of ``batch`` through ``fn``, in the input's layout.
+
+    ``fn`` maps a 2-D block of rows (time steps x features) to an array of
+    the same shape; its result is stored as float32. A list comes back as a
+    list of sequences of the same lengths (1-D where the input sequence was
+    1-D), an array as an array of the same shape.
+    """
+    if isinstance(batch, SequenceList):
+        out = []
+        seqs = batch.sequences
+        start = 0
+        while start < len(seqs):
+            stop, size = start, 0
+            while stop < len(seqs) and (size == 0 or size + len(seqs[stop]) <= _BLOCK_ROWS):
+                size += len(seqs[stop])
+                stop += 1
+            rows = seqs[start] if stop == start + 1 else np.concatenate(seqs[start:stop])
+            mapped = np.asarray(fn(rows), dtype=np.float32)
+            offsets = np.cumsum(batch.lengths[start:stop])[:-1]
+            for i, part in enumerate(np.split(mapped, offsets), start):
+                out.append(np.ascontiguousarray(part[:, 0]) if batch.one_d[i] else part)
+            start = stop
+        return out
+    values = _as_3d(batch)
+    n, steps, channels = values.shape
+    out = np.empty(values.shape, dtype=np.float32)
+    per_block = max(1, _BLOCK_ROWS // max(steps, 1))
+    for start in range(0, n, per_block):
+        block = values[start:start + per_block]
+        rows = fn(block.reshape(-1, channels))
+        out[start:start + per_block] = np.asarray(rows).reshape(block.shape)
+    return out[:, :, 0] if batch.kind == "2d" else out
+
+
+def _check_sequence_input(est, X, *, reset, pad=True):
     """Validate X with check_sequences and the fitted feature count.
 
     2-D input follows scikit-learn: ``n_features_in_`` is its number of
@@ -96,11 +182,12 @@ def _check_sequence_input(est, X, *, reset):
     remembered. For 3-D and ragged input ``n_features_in_`` is the number of
     features per time step, and the length may change. A 2-D array is one
     channel: a transformer fitted on it also accepts univariate 3-D or
-    ragged input, and the other way round.
+    ragged input, and the other way round. With ``pad=False`` ragged input
+    comes back as an unpadded :class:`~sklstm._data.SequenceList`.
     """
     if not reset:
         check_is_fitted(est)
-    batch = check_sequences(X)
+    batch = check_sequences(X, pad=pad)
     n_channels = 1 if batch.kind == "2d" else batch.n_features
     name = type(est).__name__
     if reset:
@@ -187,6 +274,11 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     arrays are taken as they are: every time step counts, so pass unequal
     sequences as a list rather than as an array padded by hand.
 
+    A list is scaled sequence by sequence and an array block by block, with
+    the statistics accumulated in float64: no padded or float64 copy of the
+    data is made, so ``fit`` needs little memory beyond its input and
+    ``transform`` little beyond its output.
+
     Examples
     --------
     >>> import numpy as np
@@ -227,20 +319,16 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         if self.method == "minmax":
             low, high = self._range()
-        batch = _check_sequence_input(self, X, reset=True)
-        rows = _valid_rows(batch).astype(np.float64)
-        self.n_timesteps_seen_ = rows.shape[0]
+        batch = _check_sequence_input(self, X, reset=True, pad=False)
         for attr in ("mean_", "var_", "data_min_", "data_max_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         if self.method == "standard":
-            self.mean_ = rows.mean(axis=0)
-            self.var_ = rows.var(axis=0)
+            self.n_timesteps_seen_, self.mean_, self.var_ = _pooled_moments(batch)
             self.center_ = self.mean_
             self.scale_ = _nonzero(np.sqrt(self.var_))
         else:
-            self.data_min_ = rows.min(axis=0)
-            self.data_max_ = rows.max(axis=0)
+            self.n_timesteps_seen_, self.data_min_, self.data_max_ = _pooled_range(batch)
             self.scale_ = _nonzero(self.data_max_ - self.data_min_) / (high - low)
             self.center_ = self.data_min_ - low * self.scale_
         return self
@@ -267,9 +355,9 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_scaled : ndarray or list of ndarray
             Same layout and lengths as ``X``, float32.
         """
-        batch = _check_sequence_input(self, X, reset=False)
-        values = (_as_3d(batch) - self.center_) / self.scale_
-        return _restore(values.astype(np.float32), batch.lengths, batch.kind, X)
+        batch = _check_sequence_input(self, X, reset=False, pad=False)
+        center, scale = self.center_, self.scale_
+        return _map_steps(batch, lambda rows: (rows - center) / scale)
 
     def inverse_transform(self, X):
         """Undo the scaling.
@@ -284,9 +372,9 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_original : ndarray or list of ndarray
             Same layout and lengths as ``X``, float32.
         """
-        batch = _check_sequence_input(self, X, reset=False)
-        values = _as_3d(batch) * self.scale_ + self.center_
-        return _restore(values.astype(np.float32), batch.lengths, batch.kind, X)
+        batch = _check_sequence_input(self, X, reset=False, pad=False)
+        center, scale = self.center_, self.scale_
+        return _map_steps(batch, lambda rows: rows * scale + center)
 
     def __sklearn_tags__(self):
         return _sequence_tags(super().__sklearn_tags__())
@@ -351,6 +439,11 @@ class PerTimestepTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     the wrapped transformer sees ONE column holding all values. The output
     is float32.
 
+    ``fit`` hands the wrapped transformer all time steps as one float64
+    table (twice the memory of float32 data, plus what the transformer
+    itself needs); ``transform`` maps blocks of time steps and needs little
+    memory beyond its output.
+
     Examples
     --------
     >>> import numpy as np
@@ -384,34 +477,40 @@ class PerTimestepTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         -------
         self : PerTimestepTransformer
         """
-        batch = _check_sequence_input(self, X, reset=True)
+        batch = _check_sequence_input(self, X, reset=True, pad=False)
         inner = self.transformer if self.transformer is not None else StandardScaler()
-        self.transformer_ = clone(inner).fit(_valid_rows(batch).astype(np.float64))
+        if isinstance(batch, SequenceList):
+            rows = np.concatenate(batch.sequences, dtype=np.float64)
+        else:
+            rows = _valid_rows(batch).astype(np.float64)
+        self.transformer_ = clone(inner).fit(rows)
         return self
 
     def _apply(self, X, method):
-        batch = _check_sequence_input(self, X, reset=False)
-        rows = _valid_rows(batch).astype(np.float64)
-        out = getattr(self.transformer_, method)(rows)
-        if hasattr(out, "toarray"):
-            raise ValueError(
-                f"{type(self.transformer_).__name__}.{method} returned a sparse "
-                "matrix; PerTimestepTransformer needs a dense result."
-            )
-        out = np.asarray(out, dtype=np.float32)
-        if out.ndim != 2 or out.shape != rows.shape:
-            raise ValueError(
-                f"{type(self.transformer_).__name__}.{method} turned "
-                f"{rows.shape[1]} feature(s) into an output of shape "
-                f"{out.shape}; PerTimestepTransformer needs a transformer that "
-                "keeps the number of features."
-            )
-        values = np.zeros(_as_3d(batch).shape, dtype=np.float32)
-        if batch.equal_length:
-            values[...] = out.reshape(values.shape)
-        else:
-            values[_valid_mask(batch)] = out
-        return _restore(values, batch.lengths, batch.kind, X)
+        batch = _check_sequence_input(self, X, reset=False, pad=False)
+        transform = getattr(self.transformer_, method)
+        name = type(self.transformer_).__name__
+
+        def apply(rows):
+            # one block of time steps at a time (the transformers it wraps
+            # map every row on its own)
+            rows = rows.astype(np.float64)
+            out = transform(rows)
+            if hasattr(out, "toarray"):
+                raise ValueError(
+                    f"{name}.{method} returned a sparse matrix; "
+                    "PerTimestepTransformer needs a dense result."
+                )
+            out = np.asarray(out, dtype=np.float32)
+            if out.ndim != 2 or out.shape != rows.shape:
+                raise ValueError(
+                    f"{name}.{method} turned {rows.shape[1]} feature(s) into an "
+                    f"output of shape {out.shape}; PerTimestepTransformer needs "
+                    "a transformer that keeps the number of features."
+                )
+            return out
+
+        return _map_steps(batch, apply)
 
     def transform(self, X):
         """Transform every time step with the fitted transformer.
@@ -530,7 +629,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         -------
         self : SequencePadder
         """
-        batch = _check_sequence_input(self, X, reset=True)
+        batch = _check_sequence_input(self, X, reset=True, pad=False)
         self.max_len_ = int(self.max_len or batch.lengths.max())
         return self
 
@@ -547,12 +646,15 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         X_padded : ndarray of shape (n_samples, ``max_len_``, n_features)
             For 2-D input, shape ``(n_samples, max_len_)``. float32.
         """
-        batch = _check_sequence_input(self, X, reset=False)
-        values = _as_3d(batch)
-        n, _, c = values.shape
+        batch = _check_sequence_input(self, X, reset=False, pad=False)
+        if isinstance(batch, SequenceList):
+            seqs = batch.sequences  # written straight into the output
+        else:
+            seqs = _as_3d(batch)
+        n, c = batch.n_samples, batch.n_features
         out = np.full((n, self.max_len_, c), self.value, dtype=np.float32)
         for i, length in enumerate(batch.lengths):
-            seq = values[i, :length]
+            seq = seqs[i][:length]
             if length > self.max_len_:
                 seq = seq[-self.max_len_:] if self.truncating == "pre" else seq[: self.max_len_]
             if self.padding == "pre":
@@ -633,6 +735,12 @@ class TextToSequences(TransformerMixin, BaseEstimator):
     min_df : int or float, default=1
         Ignore tokens found in fewer training texts than this (an int is a
         count, a float in (0, 1] a fraction of the texts).
+    normalization : {"NFC", "NFKC", "NFD", "NFKD"} or None, default="NFC"
+        Unicode normal form every text is put in (after lower-casing) before
+        tokenizing, so that texts that read the same get the same ids: "é"
+        typed as one character or as "e" plus a combining accent is one
+        token. ``"NFKC"`` also folds compatibility characters (full-width
+        letters, ligatures such as "ﬁ"); ``None`` leaves texts as they are.
 
     Attributes
     ----------
@@ -664,21 +772,28 @@ class TextToSequences(TransformerMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             Interval(RealNotInt, 0, 1, closed="right"),
         ],
+        "normalization": [StrOptions({"NFC", "NFKC", "NFD", "NFKD"}), None],
     }
 
     def __init__(self, max_features=None, max_len=None, lowercase=True,
-                 token_pattern=r"(?u)\b\w+\b", min_df=1):
+                 token_pattern=r"(?u)\b\w+\b", min_df=1, normalization="NFC"):
         self.max_features = max_features
         self.max_len = max_len
         self.lowercase = lowercase
         self.token_pattern = token_pattern
         self.min_df = min_df
+        self.normalization = normalization
 
     def _tokenize(self, texts):
         pattern = re.compile(self.token_pattern)
-        if self.lowercase:
-            return [pattern.findall(t.lower()) for t in texts]
-        return [pattern.findall(t) for t in texts]
+        form = getattr(self, "normalization", None)  # None: fitted before it existed
+
+        def prepare(text):
+            if self.lowercase:
+                text = text.lower()
+            return unicodedata.normalize(form, text) if form else text
+
+        return [pattern.findall(prepare(t)) for t in texts]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -737,6 +852,27 @@ class TextToSequences(TransformerMixin, BaseEstimator):
             ids = [vocab.get(tok, OOV_ID) for tok in doc[: self.max_len_]] or [OOV_ID]
             out[i, : len(ids)] = ids
         return out
+
+    def fit_transform(self, X, y=None):
+        """Learn the vocabulary from the texts and map them to token ids.
+
+        Equivalent to ``fit(X).transform(X)``, reading ``X`` once (so a
+        generator of texts works).
+
+        Parameters
+        ----------
+        X : iterable of str
+            Training texts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_samples, ``max_len_``), dtype int64
+        """
+        if not isinstance(X, (str, bytes, np.ndarray)) and not hasattr(X, "__len__"):
+            X = list(X)  # a generator or other one-pass iterable
+        return self.fit(X, y).transform(X)
 
     def inverse_transform(self, X):
         """Map token ids back to texts (padding dropped, unknown ids as "<unk>").

@@ -195,16 +195,3 @@ def test_bad_option_values_are_refused(param, value, match):
     with pytest.raises(ValueError, match=match):
         LSTMClassifier(**{param: value}, **TINY).fit(*make_ragged())
 
-
-def test_conv_branch_predictions_do_not_depend_on_the_batch():
-    # convolution kernels pick other algorithms for other batch sizes; the
-    # predictions of a sample must be bit-identical in any batch
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(20, 12, 2)).astype(np.float32)
-    y = (X[:, :, 0].mean(axis=1) > 0).astype(int)
-    clf = LSTMClassifier(conv_filters=6, **TINY).fit(X, y)
-    full = clf.predict_proba(X)
-    np.testing.assert_array_equal(full, np.vstack([clf.predict_proba(X[i:i + 1])
-                                                   for i in range(20)]))
-    np.testing.assert_array_equal(full, np.vstack([clf.predict_proba(X[i:i + 7])
-                                                   for i in range(0, 20, 7)]))

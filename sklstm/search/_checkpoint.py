@@ -20,28 +20,61 @@ then proposes exactly what it proposed the first time. The first batch that
 is not stored is cross-validated for real, and from then on the search runs
 as usual, writing the checkpoint after every batch.
 
+The file
+--------
+Everything stored is plain data, written as JSON: a first line (the header)
+names the format and version and holds the SHA-256 of the rest of the file,
+the content. Nothing in the file is ever executed when it is read (it is not
+a pickle), and a file whose content does not match its checksum (a flipped
+bit, a truncated copy) is refused, naming the file, before any of it is
+used. Values that JSON cannot hold as such (tuples, NaN, NumPy scalars and
+arrays, dicts with other keys than strings) are written with a tag that
+restores their type. A parameter value that is not plain data (an estimator
+or a class among a categorical dimension's choices) is stored as a reference
+to the candidate whose configuration produced it, and taken again from the
+search space on resume.
+
 The file is rewritten atomically after each batch (temporary file in the same
 directory, ``fsync``, ``os.replace``): a process killed at any moment leaves
-either the previous or the new checkpoint, never a torn one.
+either the previous or the new checkpoint, never a torn one. A symbolic link
+is followed, so the file it points to is updated and the link kept.
+
+While a search runs it holds an exclusive lock on ``<file>.lock`` (an OS
+lock, released by the operating system if the process dies), so a second
+search given the same file fails at once instead of overwriting the first
+one's results. Before the first fit, the directory is checked to be writable
+by writing (and removing) a small file, so that a read-only directory or a
+full disk shows up before any training, with the path in the message.
 """
 
 import contextvars
+import errno
+import hashlib
+import json
+import math
 import os
-import pickle
+import socket
 import tempfile
 import warnings
 from contextlib import contextmanager, suppress
 
 import joblib
+import numpy as np
 from sklearn.base import clone
 
 from ._fit_state import RESULT_CELLS, append_results, closure_cells
 from ._space import _parse_search_spaces
 
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+    import msvcrt
+
 __all__ = []
 
 _FORMAT = "sklstm-search-checkpoint"
-_VERSION = 1
+_VERSION = 2
 
 # Parameters that change how a search runs but not what it evaluates.
 _EXECUTION_PARAMS = frozenset({
@@ -51,6 +84,8 @@ _EXECUTION_PARAMS = frozenset({
 
 # (search, checkpoint) of the fit running in this thread / task
 _ACTIVE = contextvars.ContextVar("sklstm_search_checkpoint", default=None)
+
+_FIX = "Delete the file or choose another checkpoint path."
 
 
 def _hash(value):
@@ -82,16 +117,172 @@ def _fingerprint(search, X, y, fit_params):
     return parts
 
 
-def _atomic_write(path, payload):
-    """Pickle ``payload`` to ``path`` so that a crash never leaves a torn file."""
-    path = os.path.abspath(path)
+# ------------------------------------------------------------ plain data
+class _Invalid(Exception):
+    """Content that is not what a checkpoint holds (the message says what)."""
+
+
+class _Unencodable(Exception):
+    """A value that is not plain data."""
+
+
+class _Ref:
+    """Placeholder for a parameter value taken from the search space on resume:
+    parameter ``name`` of the batch's candidate ``index``."""
+
+    __slots__ = ("index", "name")
+
+    def __init__(self, index, name):
+        self.index = index
+        self.name = name
+
+    def __repr__(self):
+        return f"<parameter {self.name!r} of candidate {self.index}>"
+
+
+_NUMPY_KINDS = "biufU"  # NumPy dtypes a checkpoint may hold (never objects)
+
+
+def _encode(value):
+    """``value`` as JSON-ready data; tags keep what JSON cannot tell apart."""
+    kind = type(value)
+    if value is None or kind in (bool, str, int):
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else {"$float": repr(value)}
+    if kind is list:
+        return [_encode(v) for v in value]
+    if kind is tuple:
+        return {"$tuple": [_encode(v) for v in value]}
+    if kind is dict:
+        return {"$dict": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if kind is _Ref:
+        return {"$ref": [value.index, value.name]}
+    if isinstance(value, np.generic) and value.dtype.kind in _NUMPY_KINDS:
+        return {"$np": value.dtype.str, "v": _encode(value.item())}
+    if isinstance(value, np.ndarray) and value.dtype.kind in _NUMPY_KINDS:
+        return {"$nd": value.dtype.str, "shape": list(value.shape),
+                "v": _encode(value.ravel().tolist())}
+    raise _Unencodable(value)
+
+
+def _numpy_dtype(text):
+    try:
+        dtype = np.dtype(text)
+    except Exception:
+        raise _Invalid(f"unknown NumPy dtype {text!r}") from None
+    if not isinstance(text, str) or dtype.kind not in _NUMPY_KINDS:
+        raise _Invalid(f"a NumPy dtype {text!r} that a checkpoint never holds")
+    return dtype
+
+
+def _decode(obj):
+    """Inverse of :func:`_encode`; raises :class:`_Invalid` on anything else."""
+    if obj is None or isinstance(obj, (bool, str, int, float)):
+        return obj
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    if not isinstance(obj, dict) or not obj:
+        raise _Invalid(f"unexpected value {obj!r}")
+    tag = next(iter(obj))
+    if tag == "$float" and len(obj) == 1:
+        if obj[tag] not in ("nan", "inf", "-inf"):
+            raise _Invalid(f"unexpected float {obj[tag]!r}")
+        return float(obj[tag])
+    if tag == "$tuple" and len(obj) == 1 and isinstance(obj[tag], list):
+        return tuple(_decode(v) for v in obj[tag])
+    if tag == "$dict" and len(obj) == 1 and isinstance(obj[tag], list):
+        out = {}
+        for pair in obj[tag]:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise _Invalid("a malformed dict")
+            out[_decode(pair[0])] = _decode(pair[1])
+        return out
+    if tag == "$ref" and len(obj) == 1:
+        ref = obj[tag]
+        if (not isinstance(ref, list) or len(ref) != 2 or type(ref[0]) is not int
+                or not isinstance(ref[1], str)):
+            raise _Invalid("a malformed parameter reference")
+        return _Ref(ref[0], ref[1])
+    if tag == "$np" and set(obj) == {"$np", "v"}:
+        return np.array(_decode(obj["v"]), dtype=_numpy_dtype(obj["$np"]))[()]
+    if tag == "$nd" and set(obj) == {"$nd", "shape", "v"}:
+        shape = obj["shape"]
+        if not isinstance(shape, list) or not all(type(n) is int for n in shape):
+            raise _Invalid("a malformed array shape")
+        return np.array(_decode(obj["v"]), dtype=_numpy_dtype(obj["$nd"])).reshape(shape)
+    raise _Invalid(f"an unknown tag {tag!r}")
+
+
+def _encode_params(params, keys, params_of, path):
+    """A candidate's parameters, with references for values that are not data."""
+    out = {}
+    for name, value in params.items():
+        try:
+            out[name] = _encode(value)
+            continue
+        except _Unencodable:
+            pass
+        index = None
+        if params_of is not None:
+            index = next((i for i, key in enumerate(keys)
+                          if params_of(key).get(name, _Ref) is value), None)
+        if index is None:
+            raise ValueError(
+                f"The checkpoint {path!r} cannot store the value {value!r} of the "
+                f"parameter {name!r}: it is neither plain data nor one of the "
+                "choices of the search space. Run the search without a checkpoint."
+            )
+        out[name] = {"$ref": [index, name]}
+    return {"$dict": [[name, value] for name, value in out.items()]}
+
+
+def _resolve_params(params, keys, params_of):
+    """Parameters of a stored segment with references taken from the search space."""
+    resolved = []
+    for candidate in params:
+        if any(isinstance(v, _Ref) for v in candidate.values()):
+            candidate = {
+                name: params_of(keys[v.index])[v.name] if isinstance(v, _Ref) else v
+                for name, v in candidate.items()
+            }
+        resolved.append(candidate)
+    return resolved
+
+
+# --------------------------------------------------------------- the file
+def _write_error(path, exc, doing):
+    """An OSError that names the checkpoint and says what to do."""
+    reason = exc.strerror or str(exc)
+    message = (
+        f"Cannot {doing} the search checkpoint {path!r}: {reason}. Free disk "
+        "space or fix the permissions of its directory (or choose another "
+        "checkpoint path), then fit again"
+    )
+    if exc.errno is None:
+        return OSError(message + ".")
+    return OSError(exc.errno, message, path)
+
+
+def _fsync_directory(directory):
+    # make a rename durable where the platform allows it
+    with suppress(OSError, AttributeError):
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _atomic_write(path, data):
+    """Write ``data`` (bytes) to ``path`` so that a crash never leaves a torn file."""
     directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(
         prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory
     )
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -99,13 +290,232 @@ def _atomic_write(path, payload):
         with suppress(OSError):
             os.unlink(tmp)
         raise
-    # make the rename itself durable where the platform allows it
-    with suppress(OSError, AttributeError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    _fsync_directory(directory)
+
+
+def _dump(content):
+    """Header line + content: the bytes of a checkpoint file."""
+    body = json.dumps(content, separators=(",", ":"), allow_nan=False).encode()
+    header = json.dumps({
+        "format": _FORMAT, "version": _VERSION,
+        "sha256": hashlib.sha256(body).hexdigest(), "size": len(body),
+    }, separators=(",", ":")).encode()
+    return header + b"\n" + body
+
+
+def _check_type(value, types, what):
+    if not isinstance(value, types):
+        raise _Invalid(f"{what} is not of the expected type")
+    return value
+
+
+def _parse_segment(segment):
+    if not isinstance(segment, tuple) or not segment or segment[0] not in ("rows", "failed"):
+        raise _Invalid("a stored batch holds a malformed segment")
+    if len(segment) != 4:
+        raise _Invalid("a stored batch holds a malformed segment")
+    kind, params, third, fourth = segment
+    if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
+        raise _Invalid("a segment's parameters are malformed")
+    if kind == "rows":
+        if not isinstance(third, list) or not all(isinstance(e, dict) for e in third):
+            raise _Invalid("a segment's rows are malformed")
+        if not isinstance(fourth, dict) or not all(
+                isinstance(v, list) for v in fourth.values()):
+            raise _Invalid("a segment's extra columns are malformed")
+    else:
+        _check_type(third, dict, "a failed batch's extra columns")
+        _check_type(fourth, str, "a failed batch's message")
+    return segment
+
+
+def _parse_content(content):
+    """Fingerprint, seeds, batches and their JSON, from the file's JSON content."""
+    if not isinstance(content, dict) or set(content) != {"fingerprint", "seeds", "batches"}:
+        raise _Invalid("the content is not that of a checkpoint")
+    fingerprint = content["fingerprint"]
+    if not isinstance(fingerprint, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in fingerprint.items()):
+        raise _Invalid("the fingerprint is malformed")
+    seeds = content["seeds"]
+    if seeds is not None and (not isinstance(seeds, list) or not all(
+            type(s) is int for s in seeds)):
+        raise _Invalid("the seeds are malformed")
+    batches, raws = [], []
+    fields = {"keys", "extra", "scores", "segments", "n_fits", "n_epochs"}
+    _check_type(content["batches"], list, "the list of batches")
+    for raw in content["batches"]:
+        if not isinstance(raw, dict) or set(raw) != fields:
+            raise _Invalid("a stored batch is malformed")
+        batch = {name: _decode(raw[name]) for name in fields}
+        raws.append(raw)
+        keys = _check_type(batch["keys"], list, "a batch's keys")
+        if not all(isinstance(k, tuple) for k in keys):
+            raise _Invalid("a batch's keys are malformed")
+        _check_type(batch["extra"], dict, "a batch's extra columns")
+        scores = _check_type(batch["scores"], list, "a batch's scores")
+        if len(scores) != len(keys):
+            raise _Invalid("a batch has not one score per candidate")
+        for name in ("n_fits", "n_epochs"):
+            if type(batch[name]) is not int or batch[name] < 0:
+                raise _Invalid(f"a batch's {name} is malformed")
+        segments = [_parse_segment(s) for s in
+                    _check_type(batch["segments"], list, "a batch's segments")]
+        batches.append(_StoredBatch(keys, batch["extra"], scores, segments,
+                                    batch["n_fits"], batch["n_epochs"]))
+    return fingerprint, seeds, batches, raws
+
+
+def read_checkpoint(path, shown=None):
+    """Fingerprint, seeds, batches (and their JSON) stored in the file ``path``.
+
+    Raises a ``ValueError`` naming the file (``shown``, default ``path``)
+    when it is not a checkpoint of this format, is damaged (its content does
+    not match its checksum) or holds anything a checkpoint never holds.
+    Nothing in the file is executed.
+    """
+    shown = path if shown is None else shown
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise ValueError(
+            f"The checkpoint {shown!r} cannot be read ({exc}). {_FIX}"
+        ) from exc
+    return _parse_file(data, shown)
+
+
+def _parse_file(data, shown):
+    """:func:`read_checkpoint` on the bytes ``data`` of the file ``shown``."""
+    if data[:1] == b"\x80":
+        raise ValueError(
+            f"{shown!r} is not a search checkpoint of this version of sklstm: it "
+            "looks like a pickle (the format of earlier sklstm checkpoints), "
+            "which is never loaded because unpickling can run code. " + _FIX
+        )
+    head, newline, body = data.partition(b"\n")
+    try:
+        header = json.loads(head) if newline else None
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("format") != _FORMAT:
+        raise ValueError(
+            f"The checkpoint {shown!r} cannot be read: it is not a search "
+            f"checkpoint, or its first line is damaged. {_FIX}"
+        )
+    if header.get("version") != _VERSION:
+        raise ValueError(
+            f"The checkpoint {shown!r} was written by another version of sklstm "
+            f"(format {header.get('version')!r}, expected {_VERSION}). {_FIX}"
+        )
+    if (hashlib.sha256(body).hexdigest() != header.get("sha256")
+            or len(body) != header.get("size")):
+        raise ValueError(
+            f"The checkpoint {shown!r} is damaged: its content does not match "
+            f"its checksum (the file was changed, cut short or not fully "
+            f"copied), so none of it is used. {_FIX}"
+        )
+    try:
+        return _parse_content(json.loads(body))
+    except (_Invalid, ValueError, RecursionError, TypeError) as exc:
+        raise ValueError(
+            f"The checkpoint {shown!r} is not a valid search checkpoint ({exc}), "
+            f"though its checksum matches. {_FIX}"
+        ) from None
+
+
+class _FileLock:
+    """An exclusive, non-blocking OS lock on ``<path>.lock`` for one search.
+
+    The operating system releases it when the process ends, however it ends,
+    so a killed search never leaves a stale lock behind. The lock file holds
+    the process id of its holder, for the error message; it is removed on
+    release.
+    """
+
+    def __init__(self, path, shown):
+        self.path = path + ".lock"
+        self.shown = shown
+        self.fd = None
+
+    def _try_lock(self, fd):
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:  # pragma: no cover - Windows
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+
+    def acquire(self):
+        while True:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise _write_error(self.shown, exc, "create the lock file of") from exc
+            try:
+                self._try_lock(fd)
+            except OSError as exc:
+                holder = ""
+                with suppress(OSError, UnicodeDecodeError):
+                    holder = os.read(fd, 200).decode().strip()
+                os.close(fd)
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise _write_error(self.shown, exc, "lock") from exc
+                raise RuntimeError(
+                    f"The checkpoint {self.shown!r} is in use by another search "
+                    f"(the lock {self.path!r} is held"
+                    + (f" by process {holder}" if holder else "") + "). Two "
+                    "searches cannot share a checkpoint file: wait until the "
+                    "other search ends, or give this one another checkpoint path."
+                ) from None
+            # a holder that released in between removed the file we locked
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except OSError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        with suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} on {socket.gethostname()}\n".encode())
+        self.fd = fd
+
+    def release(self):
+        if self.fd is None:
+            return
+        with suppress(OSError):
+            os.unlink(self.path)
+        os.close(self.fd)
+        self.fd = None
+
+
+def _remove_leftovers(real):
+    """Remove temporary files of a writer that was killed (the lock is ours)."""
+    directory, name = os.path.split(real)
+    with suppress(OSError):
+        for entry in os.listdir(directory):
+            if entry.startswith("." + name + ".") and entry.endswith((".tmp", ".probe")):
+                with suppress(OSError):
+                    os.unlink(os.path.join(directory, entry))
+
+
+def _probe_writable(real, shown):
+    """Write and remove a small file beside the checkpoint, before any fit."""
+    directory = os.path.dirname(real)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(real) + ".",
+                                   suffix=".probe", dir=directory)
+    except OSError as exc:
+        raise _write_error(shown, exc, "write") from exc
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(b"\0" * 4096)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise _write_error(shown, exc, "write") from exc
+    finally:
+        with suppress(OSError):
+            os.unlink(tmp)
 
 
 class _StoredBatch:
@@ -115,7 +525,8 @@ class _StoredBatch:
     ``("rows", params, out, more)`` (candidates scikit-learn recorded: their
     ``_fit_and_score`` outputs, ``n_splits`` per candidate, and extra columns)
     and ``("failed", params, extra, message)`` (a batch in which every fit
-    failed).
+    failed). Parameter values that are not plain data are :class:`_Ref`
+    placeholders until :func:`replay` resolves them.
     """
 
     __slots__ = ("keys", "extra", "scores", "segments", "n_fits", "n_epochs")
@@ -128,12 +539,25 @@ class _StoredBatch:
         self.n_fits = n_fits
         self.n_epochs = n_epochs  # epochs trained by a multi-fidelity batch
 
-    def __getstate__(self):
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __setstate__(self, state):
-        for name in self.__slots__:
-            setattr(self, name, state.get(name, 0))
+    def to_json(self, params_of, path):
+        segments = []
+        for segment in self.segments:
+            kind, params, third, fourth = segment
+            encoded = [_encode_params(p, self.keys, params_of, path) for p in params]
+            try:
+                segments.append({"$tuple": [kind, encoded, _encode(third),
+                                            _encode(fourth)]})
+            except _Unencodable as exc:
+                raise ValueError(
+                    f"The checkpoint {path!r} cannot store the value "
+                    f"{exc.args[0]!r} that scikit-learn recorded for this batch: "
+                    "it is not plain data. Run the search without a checkpoint."
+                ) from None
+        return {
+            "keys": _encode(list(self.keys)), "extra": _encode(dict(self.extra)),
+            "scores": _encode(list(self.scores)), "segments": segments,
+            "n_fits": int(self.n_fits), "n_epochs": int(self.n_epochs),
+        }
 
 
 class SearchCheckpoint:
@@ -142,84 +566,97 @@ class SearchCheckpoint:
     Parameters
     ----------
     path : str or os.PathLike
-        Where the checkpoint lives.
+        Where the checkpoint lives (a symbolic link is followed).
     fingerprint : dict
         What the stored search must agree on (see :func:`_fingerprint`).
     """
 
     def __init__(self, path, fingerprint):
         self.path = os.fspath(path)
+        self.real_path = os.path.realpath(self.path)
         self.fingerprint = fingerprint
         self.seeds = None
         self.batches = []
+        self.encoded = []  # the JSON of each stored batch, encoded once
         self.position = 0  # next stored batch to replay
         self.n_replayed = 0  # candidates taken from the checkpoint
+        self.lock = None
 
     @classmethod
     def open(cls, path, fingerprint):
-        """Load ``path`` if it exists, refusing one written by another search."""
+        """Lock and load ``path``, refusing one written by another search.
+
+        The lock is held until :meth:`close`; before returning, the directory
+        is checked to be writable.
+        """
         checkpoint = cls(path, fingerprint)
-        if not os.path.exists(checkpoint.path):
-            directory = os.path.dirname(os.path.abspath(checkpoint.path))
-            if not os.path.isdir(directory):
-                raise ValueError(
-                    f"The directory of the checkpoint {checkpoint.path!r} does not "
-                    "exist; create it or choose another checkpoint path."
-                )
-            return checkpoint
+        directory = os.path.dirname(checkpoint.real_path)
+        if not os.path.isdir(directory):
+            raise ValueError(
+                f"The directory of the checkpoint {checkpoint.path!r} does not "
+                "exist; create it or choose another checkpoint path."
+            )
+        checkpoint.lock = _FileLock(checkpoint.real_path, checkpoint.path)
+        checkpoint.lock.acquire()
         try:
-            with open(checkpoint.path, "rb") as f:
-                payload = pickle.load(f)
-            ok = isinstance(payload, dict) and payload.get("format") == _FORMAT
-        except Exception as exc:
-            raise ValueError(
-                f"The checkpoint {checkpoint.path!r} cannot be read ({exc}). Delete "
-                "the file or choose another checkpoint path."
-            ) from exc
-        if not ok:
-            raise ValueError(
-                f"{checkpoint.path!r} is not a search checkpoint. Delete the file or "
-                "choose another checkpoint path."
-            )
-        if payload.get("version") != _VERSION:
-            raise ValueError(
-                f"The checkpoint {checkpoint.path!r} was written by another version "
-                f"of sklstm (format {payload.get('version')}, expected {_VERSION}). "
-                "Delete the file or choose another checkpoint path."
-            )
-        stored = payload["fingerprint"]
+            _remove_leftovers(checkpoint.real_path)
+            checkpoint._load()
+            _probe_writable(checkpoint.real_path, checkpoint.path)
+        except BaseException:
+            checkpoint.close()
+            raise
+        return checkpoint
+
+    def _load(self):
+        if not os.path.lexists(self.real_path):
+            return
+        if os.path.isdir(self.real_path):
+            raise ValueError(f"The checkpoint {self.path!r} is a directory. {_FIX}")
+        stored, seeds, batches, raws = read_checkpoint(self.real_path, self.path)
         differ = [
-            name for name in sorted(set(stored) | set(fingerprint))
-            if stored.get(name) != fingerprint.get(name)
+            name for name in sorted(set(stored) | set(self.fingerprint))
+            if stored.get(name) != self.fingerprint.get(name)
         ]
         if differ:
             raise ValueError(
-                f"The checkpoint {checkpoint.path!r} was written by a different "
+                f"The checkpoint {self.path!r} was written by a different "
                 f"search: {', '.join(differ)} differ. A checkpoint resumes only the "
                 "search that wrote it; delete the file or choose another checkpoint "
                 "path to start a new search."
             )
-        checkpoint.seeds = list(payload["seeds"])
-        checkpoint.batches = list(payload["batches"])
-        return checkpoint
+        self.seeds = seeds
+        self.batches = batches
+        self.encoded = raws
+
+    def close(self):
+        """Release the lock."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     @property
     def replaying(self):
         return self.position < len(self.batches)
 
-    def save(self):
-        _atomic_write(self.path, {
-            "format": _FORMAT,
-            "version": _VERSION,
+    def save(self, params_of=None):
+        """Rewrite the file with every stored batch."""
+        for i, batch in enumerate(self.batches):
+            if self.encoded[i] is None:
+                self.encoded[i] = batch.to_json(params_of, self.path)
+        data = _dump({
             "fingerprint": self.fingerprint,
             "seeds": self.seeds,
-            "batches": self.batches,
+            "batches": self.encoded,
         })
+        try:
+            _atomic_write(self.real_path, data)
+        except OSError as exc:
+            raise _write_error(self.path, exc, "write") from exc
 
     def take_seeds(self, drawn):
         """The stored seeds of the search, or ``drawn`` (then stored)."""
         if self.seeds is None:
-            self.seeds = list(drawn)
+            self.seeds = [int(s) for s in drawn]
             return list(drawn)
         if len(self.seeds) != len(drawn):  # pragma: no cover - fingerprinted
             raise ValueError(
@@ -245,16 +682,23 @@ class SearchCheckpoint:
             UserWarning,
         )
         del self.batches[self.position:]
+        del self.encoded[self.position:]
         return None
 
-    def record(self, keys, extra, scores, segments, n_fits, n_epochs=0):
-        """Store a finished batch and rewrite the file."""
+    def record(self, keys, extra, scores, segments, n_fits, n_epochs=0,
+               params_of=None):
+        """Store a finished batch and rewrite the file.
+
+        ``params_of`` maps a key to its parameters; parameter values that are
+        not plain data are stored as references to it.
+        """
         self.batches.append(
             _StoredBatch(list(keys), dict(extra), list(scores), segments, n_fits,
                          n_epochs)
         )
+        self.encoded.append(None)
         self.position = len(self.batches)
-        self.save()
+        self.save(params_of)
 
 
 # ------------------------------------------------------------ fit plumbing
@@ -272,6 +716,7 @@ def checkpoint_context(search, X, y, fit_params):
         yield checkpoint
     finally:
         _ACTIVE.reset(token)
+        checkpoint.close()
 
 
 def active_checkpoint(search):
@@ -324,13 +769,14 @@ def replay(run, batch):
     from ._common import _FailedBatch
 
     for segment in batch.segments:
+        params = _resolve_params(segment[1], batch.keys, run.params_of)
         if segment[0] == "rows":
-            _, params, out, more = segment
+            _, _, out, more = segment
             run.failed_batches.append(
                 _FailedBatch(run.n_recorded, params, {}, None, out=out, more=more)
             )
         else:
-            _, params, extra, message = segment
+            _, _, extra, message = segment
             run.failed_batches.append(_FailedBatch(run.n_recorded, params, extra, message))
     run.n_fits += batch.n_fits
     if run.fidelity is not None:

@@ -307,7 +307,7 @@ class _SearchRun:
         scores = self._cross_validate(keys, extra)
         segments = _checkpoint.recorded_since(self, before[0], before[1])
         checkpoint.record(keys, extra, scores, segments, self.n_fits - before[2],
-                          self.n_epochs - before[3])
+                          self.n_epochs - before[3], params_of=self.params_of)
         return scores
 
     @property

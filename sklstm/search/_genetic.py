@@ -172,8 +172,11 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         same ``cv_results_`` and ``best_params_`` as an uninterrupted run
         (with ``max_time``, a resumed run may stop elsewhere). A file written
         by a different search (estimator, search space, search parameters or
-        data) raises a ``ValueError``. The file is kept after the fit; the
-        file is a pickle, so only resume checkpoints you trust.
+        data) raises a ``ValueError``. The file is kept after the fit. It
+        holds plain data (JSON) and a checksum: reading it never runs code,
+        and a damaged file is refused. A lock on ``<checkpoint>.lock`` makes
+        a second search on the same file fail with a ``RuntimeError``; the
+        directory must be writable (checked before the first fit).
 
     Attributes
     ----------

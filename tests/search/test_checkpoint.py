@@ -11,6 +11,7 @@ import pytest
 from sklearn.tree import DecisionTreeClassifier
 
 from sklstm.search import BayesSearchCV, GeneticSearchCV
+from sklstm.search._checkpoint import read_checkpoint
 
 from ._utils import data
 
@@ -124,9 +125,8 @@ def test_killed_search_resumes_exactly(kind, helpers, tmp_path):
     )
     assert child.returncode == -9, child.stderr
     assert _lines(log) == 13
-    with open(checkpoint, "rb") as f:
-        stored = pickle.load(f)
-    stored_fits = sum(batch.n_fits for batch in stored["batches"])
+    _, _, batches, _ = read_checkpoint(checkpoint)
+    stored_fits = sum(batch.n_fits for batch in batches)
     assert 0 < stored_fits < 13
 
     before = _lines(log)
@@ -186,11 +186,8 @@ def test_resume_without_random_state_reuses_the_seeds(kind, tmp_path):
     path = tmp_path / "ckpt"
     with pytest.raises(_Stop):
         _tree_search(kind, checkpoint=path, callbacks=_stop_after(2)).fit(X, y)
-    with open(path, "rb") as f:
-        stored = pickle.load(f)
-    stored_params = [
-        p for batch in stored["batches"] for seg in batch.segments for p in seg[1]
-    ]
+    _, _, batches, _ = read_checkpoint(path)
+    stored_params = [p for batch in batches for seg in batch.segments for p in seg[1]]
     resumed = _tree_search(kind, checkpoint=path).fit(X, y)
     # the candidates found before the interruption, seeds included, come first
     assert resumed.cv_results_["params"][:len(stored_params)] == stored_params
@@ -238,9 +235,12 @@ def test_foreign_file_is_refused(tmp_path):
     path.write_bytes(b"hello")
     with pytest.raises(ValueError, match="cannot be read.*Delete the file"):
         _tree_search("bayes", checkpoint=path).fit(X, y)
+    path.write_bytes(b'{"some": "dict"}\n{}')
+    with pytest.raises(ValueError, match="not a search checkpoint"):
+        _tree_search("bayes", checkpoint=path).fit(X, y)
     with open(path, "wb") as f:
         pickle.dump({"some": "dict"}, f)
-    with pytest.raises(ValueError, match="not a search checkpoint"):
+    with pytest.raises(ValueError, match="not a search checkpoint.*a pickle"):
         _tree_search("bayes", checkpoint=path).fit(X, y)
 
 
@@ -254,3 +254,35 @@ def test_checkpoint_is_a_parameter():
     assert search.get_params()["checkpoint"] == "a.ckpt"
     with pytest.raises(ValueError, match="checkpoint"):
         _tree_search("bayes", checkpoint=3).fit(*data())
+
+
+@pytest.mark.parametrize("kind", ["bayes", "genetic"])
+def test_choices_that_are_not_plain_data_are_taken_from_the_space(kind, tmp_path):
+    # a categorical choice of estimators cannot be written as data: the file
+    # refers to it, and a resumed search takes it from the search space again
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    scalers = [StandardScaler(), MinMaxScaler(), "passthrough"]
+    space = {"scale": scalers, "tree__max_depth": (1, 8)}
+    pipe = Pipeline([("scale", "passthrough"), ("tree", DecisionTreeClassifier())])
+
+    def search(**kwargs):
+        if kind == "bayes":
+            return BayesSearchCV(pipe, space, n_iter=6, cv=3, random_state=0,
+                                 optimizer_kwargs={"n_initial_points": 3}, **kwargs)
+        return GeneticSearchCV(pipe, space, population_size=4, n_generations=2,
+                               cv=3, random_state=0, **kwargs)
+
+    X, y = data()
+    reference = search().fit(X, y)
+    path = tmp_path / "ckpt"
+    with pytest.raises(_Stop):
+        search(checkpoint=path, callbacks=_stop_after(2)).fit(X, y)
+    assert b'"$ref"' in path.read_bytes()
+    resumed = search(checkpoint=path).fit(X, y)
+    assert resumed.cv_results_["params"] == reference.cv_results_["params"]
+    np.testing.assert_array_equal(resumed.cv_results_["mean_test_score"],
+                                  reference.cv_results_["mean_test_score"])
+    # the very objects of the uninterrupted search (estimators compare by identity)
+    assert any(not isinstance(p["scale"], str) for p in resumed.cv_results_["params"])
