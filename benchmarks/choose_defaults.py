@@ -13,6 +13,8 @@ Usage::
 
     python benchmarks/choose_defaults.py --stage 1 [--seeds 2] [--json F]
     python benchmarks/choose_defaults.py --load F      # print a saved run
+
+The runs behind the defaults are saved in ``benchmarks/results/``.
 """
 
 import argparse
@@ -78,7 +80,7 @@ def _score(name, config, seed):
 def report(rows):
     configs = list(dict.fromkeys(r[1] for r in rows))
     names = [n for n in DATASETS if any(r[0] == n for r in rows)]
-    print(f"{'configuration':58s}" + "".join(f"{n[:10]:>11s}" for n in names)
+    print(f"{'':4s}" + "".join(f"{n[:10]:>11s}" for n in names)
           + f"{'mean':>8s}{'fit s':>8s}")
     summary = []
     for c in configs:
@@ -89,9 +91,10 @@ def report(rows):
             spreads.append(np.std(scores))
             secs += sum(r[4] for r in rows if r[0] == n and r[1] == c)
         summary.append((np.mean(per_set), c))
-        print(f"{c[:58]:58s}" + "".join(f"{m:11.3f}" for m in per_set)
+        print(c)
+        print(f"{'':4s}" + "".join(f"{m:11.3f}" for m in per_set)
               + f"{np.mean(per_set):8.3f}{secs:8.0f}")
-        print(f"{'  (std over seeds)':58s}" + "".join(f"{s:11.3f}" for s in spreads))
+        print(f"{'std':4s}" + "".join(f"{s:11.3f}" for s in spreads) + "   (over seeds)")
     best = max(summary)
     print(f"\nhighest mean CV accuracy: {best[1]} ({best[0]:.3f})")
 

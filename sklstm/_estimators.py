@@ -136,13 +136,13 @@ _SHARED_DOC = """
         Read each sequence in both directions.
     cell : {"lstm", "gru"}, default="lstm"
         Recurrent cell.
-    pooling : {"last", "mean", "max", "attention"}, default="last"
+    pooling : {"last", "mean", "max", "attention"}, default="attention"
         How per-step outputs become one vector: each sample's last valid
         step, the mean or max over its valid steps, or ``"attention"``: a
         mean weighted by a learned score of each step (softmax over the
         valid steps), which lets the network pick out the parts of a series
         that matter. ``"mean"`` often trains faster on long series.
-    patch_size : int or "auto", default=1
+    patch_size : int or "auto", default="auto"
         The recurrent layer reads ``patch_size`` consecutive time steps as
         one step of ``patch_size * n_features`` values, so a 150-step series
         becomes 19 steps at ``patch_size=8``: it trains several times faster
@@ -150,7 +150,7 @@ _SHARED_DOC = """
         time from the longest training sequence (``ceil(longest / 32)``: at
         most 32 recurrent steps); 1 reads every step. The size used is
         ``patch_size_``.
-    conv_filters : int, default=0
+    conv_filters : int, default=64
         Adds a convolutional branch beside the recurrent one, as in LSTM-FCN:
         three convolution + batch-norm + ReLU blocks (``conv_filters``,
         ``2 * conv_filters`` and ``conv_filters`` channels, kernels 8, 5 and
@@ -170,7 +170,7 @@ _SHARED_DOC = """
         Learning rate.
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
-    batch_size : int, default=32
+    batch_size : int, default=16
         Mini-batch size.
     max_epochs : int, default=100
         Passes over the training data (per ``fit``; ``partial_fit`` runs one).
@@ -258,14 +258,14 @@ class _BaseLSTM(BaseEstimator):
         dropout=0.0,
         bidirectional=False,
         cell="lstm",
-        pooling="last",
-        patch_size=1,
-        conv_filters=0,
+        pooling="attention",
+        patch_size="auto",
+        conv_filters=64,
         embedding_dim=None,
         optimizer="adam",
         lr=1e-3,
         weight_decay=0.0,
-        batch_size=32,
+        batch_size=16,
         max_epochs=100,
         lr_schedule=None,
         lr_schedule_epochs=None,
@@ -696,14 +696,14 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         dropout=0.0,
         bidirectional=False,
         cell="lstm",
-        pooling="last",
-        patch_size=1,
-        conv_filters=0,
+        pooling="attention",
+        patch_size="auto",
+        conv_filters=64,
         embedding_dim=None,
         optimizer="adam",
         lr=1e-3,
         weight_decay=0.0,
-        batch_size=32,
+        batch_size=16,
         max_epochs=100,
         lr_schedule=None,
         lr_schedule_epochs=None,

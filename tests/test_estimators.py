@@ -18,7 +18,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from sklstm import LSTMClassifier, LSTMRegressor
 
-TINY = dict(hidden_size=8, max_epochs=3, batch_size=16, random_state=0)
+TINY = dict(hidden_size=8, conv_filters=4, max_epochs=3, batch_size=16, random_state=0)
 
 
 def make_3d(n=40, t=10, f=2, seed=0):

@@ -406,7 +406,7 @@ except ImportError:  # pragma: no cover - the estimators are optional here
     LSTMClassifier = LSTMRegressor = None
 
 needs_lstm = pytest.mark.skipif(LSTMClassifier is None, reason="estimators missing")
-TINY = dict(hidden_size=4, max_epochs=2, batch_size=8, random_state=0)
+TINY = dict(hidden_size=4, conv_filters=4, max_epochs=2, batch_size=8, random_state=0)
 
 
 @needs_lstm

@@ -160,8 +160,10 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         tuples, or lists of choices (any Python objects). A list of dicts
         describes subspaces searched side by side, sharing ``n_iter``. ``None``
         uses :func:`default_lstm_space` of ``estimator``.
-    n_iter : int, default=50
-        Number of proposed candidates (over all subspaces). Proposals that
+    n_iter : int, default=15
+        Number of proposed candidates (over all subspaces); the default keeps
+        a search on each shipped data set under 10 minutes on 2 CPU cores
+        with the default network and space (``benchmarks/real_data.py``). Proposals that
         repeat an evaluated configuration count but are not refitted, so
         ``cv_results_`` may hold fewer rows. The first ``n_initial_points``
         of them (10 by default, see ``optimizer_kwargs``) are drawn at random;
@@ -361,7 +363,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         estimator,
         search_spaces=None,
         *,
-        n_iter=50,
+        n_iter=15,
         n_points=1,
         optimizer_kwargs=None,
         resource=None,

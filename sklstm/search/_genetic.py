@@ -51,10 +51,13 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         dicts, the initial population is spread over the subspaces and
         individuals only mate within their subspace. ``None`` uses
         :func:`default_lstm_space` of ``estimator``.
-    population_size : int, default=10
+    population_size : int, default=8
         Number of individuals in the population (``mu``); at least 2.
-    n_generations : int, default=10
-        Maximum number of generations after the initial population.
+    n_generations : int, default=1
+        Maximum number of generations after the initial population. The
+        defaults (8 + 8 candidates) keep a search on each shipped data set
+        under 10 minutes on 2 CPU cores with the default network and space
+        (``benchmarks/real_data.py``); raise both for a wider search.
     crossover_probability : float, default=0.8
         Probability of mating (per pair for ``"eaSimple"``; per offspring for
         the mu/lambda algorithms, where it adds up with
@@ -279,8 +282,8 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         estimator,
         search_spaces=None,
         *,
-        population_size=10,
-        n_generations=10,
+        population_size=8,
+        n_generations=1,
         crossover_probability=0.8,
         mutation_probability=0.2,
         tournament_size=3,

@@ -149,7 +149,7 @@ def test_dummy_surrogate_is_refused_clearly():
 
 def test_default_is_gaussian_process():
     search = BayesSearchCV(FlakyClassifier(), {"C": (0.1, 1.0)})
-    assert search.optimizer_kwargs is None and search.n_iter == 50
+    assert search.optimizer_kwargs is None and search.n_iter == 15
 
 
 def test_space_constraint_sees_parameter_values():

@@ -36,6 +36,7 @@ X, y = _data()
 
 def _lstm(**kwargs):
     kwargs.setdefault("hidden_size", 4)
+    kwargs.setdefault("conv_filters", 4)
     kwargs.setdefault("max_epochs", 4)
     kwargs.setdefault("batch_size", 16)
     return LSTMClassifier(**kwargs)

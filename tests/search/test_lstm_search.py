@@ -32,7 +32,7 @@ def one_torch_thread():
 
 
 def _lstm():
-    return LSTMClassifier(hidden_size=4, max_epochs=2, batch_size=20)
+    return LSTMClassifier(hidden_size=4, conv_filters=4, max_epochs=2, batch_size=20)
 
 
 def test_genetic_default_space_through_pipeline():

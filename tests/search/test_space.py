@@ -107,13 +107,27 @@ def test_unknown_parameter_is_reported():
 
 def test_default_space_unprefixed():
     space = default_lstm_space()
-    assert set(space) == {"hidden_size", "num_layers", "dropout", "lr", "optimizer"}
+    assert set(space) == {"hidden_size", "num_layers", "dropout", "lr", "batch_size",
+                          "conv_filters", "pooling"}
     assert space["hidden_size"].prior == "log-uniform"
-    assert (space["hidden_size"].low, space["hidden_size"].high) == (16, 256)
-    assert (space["num_layers"].low, space["num_layers"].high) == (1, 3)
+    assert (space["hidden_size"].low, space["hidden_size"].high) == (32, 128)
+    assert (space["num_layers"].low, space["num_layers"].high) == (1, 2)
     assert space["lr"].prior == "log-uniform"
-    assert set(space["optimizer"].categories) == {"adam", "adamw", "rmsprop", "sgd"}
+    assert set(space["pooling"].categories) == {"attention", "last", "mean"}
     assert default_lstm_space() is not space  # a new dict each time
+
+
+def test_the_estimators_defaults_lie_in_the_default_space():
+    # so that a search with the default space starts from the defaults
+    from sklstm import LSTMClassifier
+    from sklstm.search._space import _parse_search_spaces, initial_keys
+
+    est = LSTMClassifier()
+    subspaces = _parse_search_spaces(default_lstm_space(), est)
+    keys = initial_keys(subspaces, est, "estimator")
+    assert len(keys) == 1
+    params = subspaces[0].params(keys[0][1])
+    assert params == {name: est.get_params()[name] for name in params}
 
 
 def test_default_space_finds_the_lstm_step():
@@ -127,7 +141,7 @@ def test_default_space_finds_the_lstm_step():
     assert "model__net__lr" in default_lstm_space(nested)
     # the parsed default space validates against the estimator
     (sub,) = _parse_search_spaces(None, nested)
-    assert len(sub) == 5
+    assert len(sub) == len(default_lstm_space())
 
 
 def test_default_space_errors():
