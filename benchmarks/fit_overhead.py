@@ -60,8 +60,10 @@ def minimal_loop(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu
 
 
 def ours(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu"):
+    # the plain recurrent network, as the minimal loop builds it
     return LSTMClassifier(hidden_size=hidden_size, max_epochs=epochs,
                           batch_size=batch_size, lr=lr, random_state=seed,
+                          conv_filters=0, patch_size=1, pooling="last",
                           device=device).fit(X, y)
 
 
