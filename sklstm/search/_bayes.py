@@ -161,9 +161,10 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         describes subspaces searched side by side, sharing ``n_iter``. ``None``
         uses :func:`default_lstm_space` of ``estimator``.
     n_iter : int, default=15
-        Number of proposed candidates (over all subspaces); the default keeps
-        a search on each shipped data set under 10 minutes on 2 CPU cores
-        with the default network and space (``benchmarks/real_data.py``). Proposals that
+        Number of proposed candidates (over all subspaces). The default is
+        small because an LSTM candidate is expensive: with the default
+        network and space, a search on GunPoint (50 series) took about nine
+        minutes on 2 CPU cores (``benchmarks/real_data.py``). Proposals that
         repeat an evaluated configuration count but are not refitted, so
         ``cv_results_`` may hold fewer rows. The first ``n_initial_points``
         of them (10 by default, see ``optimizer_kwargs``) are drawn at random;

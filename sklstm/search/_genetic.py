@@ -55,9 +55,9 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         Number of individuals in the population (``mu``); at least 2.
     n_generations : int, default=1
         Maximum number of generations after the initial population. The
-        defaults (8 + 8 candidates) keep a search on each shipped data set
-        under 10 minutes on 2 CPU cores with the default network and space
-        (``benchmarks/real_data.py``); raise both for a wider search.
+        defaults (8 + 8 candidates) are small because an LSTM candidate is
+        expensive (``benchmarks/real_data.py``); raise both for a wider
+        search.
     crossover_probability : float, default=0.8
         Probability of mating (per pair for ``"eaSimple"``; per offspring for
         the mu/lambda algorithms, where it adds up with
