@@ -33,16 +33,17 @@ from sklearn.base import (
     BaseEstimator,
     OneToOneFeatureMixin,
     TransformerMixin,
-    _fit_context,
     clone,
 )
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import _safe_indexing, indexable
-from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+from sklearn.utils import indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import SequenceList, check_sequences
+from ._sklearn_compat import HasMethods, Interval, RealNotInt, StrOptions
+from ._sklearn_compat import fit_context as _fit_context
+from ._sklearn_compat import safe_indexing as _safe_indexing
 
 __all__ = [
     "PerTimestepTransformer",
