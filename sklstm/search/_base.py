@@ -38,6 +38,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .._warnings import warn_caller
 from .._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
@@ -191,6 +192,10 @@ class _Strategy:
 
     def finish(self, search, run):
         """Set the searcher's own fitted attributes."""
+
+    def notes(self, run):
+        """Warnings (texts) to give the user once the search has ended."""
+        return []
 
 
 class _Prepared:
@@ -414,7 +419,10 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
             # everything that can warn about the search's setup happens here,
             # so that the warnings point at the caller's line
             prepared = self._prepare(X, y, params, checkpoint)
-            return call_with_callbacks(self, self._fit_prepared, prepared)
+            call_with_callbacks(self, self._fit_prepared, prepared)
+        for note in prepared.notes:  # said here, so that they name the caller's line
+            warn_caller(note, UserWarning)
+        return self
 
     def _prepare(self, X, y, params, checkpoint):
         scorer, metric_names, scorer_attr = self._scorers()
@@ -448,7 +456,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
             fidelity.check_data(data)
         return _Prepared(X=X, y=y, routed=routed, data=data, subspaces=subspaces,
                          base_seed=seeds[0], fidelity=fidelity, strategy=strategy,
-                         checkpoint=checkpoint, scorer_attr=scorer_attr)
+                         checkpoint=checkpoint, scorer_attr=scorer_attr, notes=[])
 
     def _fit_prepared(self, prepared):
         X, y = prepared.X, prepared.y
@@ -494,6 +502,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         self.scorer_ = prepared.scorer_attr
         self.cv_results_ = results
         strategy.finish(self, run)
+        prepared.notes.extend(strategy.notes(run))
         self.n_fits_ = run.n_fits
         if prepared.fidelity is not None:
             self.n_resources_ = list(prepared.fidelity.resources)

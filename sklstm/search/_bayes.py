@@ -1,5 +1,6 @@
 """BayesSearchCV: sequential model-based search over scikit-optimize's Optimizer."""
 
+import itertools
 import math
 import warnings
 from inspect import signature
@@ -153,10 +154,12 @@ class BayesSearchCV(_BaseSearch):
         Number of proposed candidates (over all subspaces). Proposals that
         repeat an evaluated configuration count but are not refitted, so
         ``cv_results_`` may hold fewer rows. The first ``n_initial_points``
-        of them (10 by default, see ``optimizer_kwargs``) are drawn at random;
+        of them (10 by default, see ``optimizer_kwargs``) are drawn at random,
+        never drawing a configuration twice while the space has others left;
         a ``UserWarning`` says so when ``n_iter`` leaves none to the
-        surrogate, and when the space holds fewer configurations than
-        ``n_iter``.
+        surrogate, when the space holds fewer configurations than ``n_iter``,
+        and, after the search, when the surrogate proposed configurations
+        already evaluated while others were left.
     n_points : int, default=1
         Number of candidates proposed at once (constant-liar strategy) and
         cross-validated in parallel.
@@ -392,7 +395,12 @@ class BayesSearchCV(_BaseSearch):
                     "give only candidates it allows."
                 )
             initial = allowed
-        return _BayesStrategy(self, subspaces, optimizers, budgets, initial, fidelity)
+        constraints = [
+            None if constraint is None else _DecodedConstraint(sub, constraint)
+            for sub in subspaces
+        ]
+        return _BayesStrategy(self, subspaces, optimizers, budgets, initial, fidelity,
+                              constraints)
 
 
 
@@ -421,11 +429,14 @@ class _BayesStrategy(_Strategy):
 
     round_column = "iteration"
 
-    def __init__(self, search, subspaces, optimizers, budgets, initial, fidelity):
+    def __init__(self, search, subspaces, optimizers, budgets, initial, fidelity,
+                 constraints):
         self.search = search
         self.subspaces = subspaces
         self.optimizers = optimizers
+        self.constraints = constraints
         self.budgets = list(budgets)
+        self.proposed = [0] * len(subspaces)
         self.initial = list(initial)
         self.fidelity = fidelity
         self.total = search.n_iter
@@ -459,6 +470,8 @@ class _BayesStrategy(_Strategy):
                         points = given + opt.ask(n_points=n)
                     else:  # random phase: fresh draws, no ask cache
                         points = given + [opt.ask() for _ in range(n)]
+                    points = self._without_repeats(i, points, len(given), run)
+                self.proposed[i] += len(points)
                 keys = [(i, subspaces[i].canonical(p)) for p in points]
                 scores, _ = run.evaluate(keys, {"iteration": iteration})
                 if fidelity is not None:
@@ -481,8 +494,75 @@ class _BayesStrategy(_Strategy):
                     break
         return reason, iteration
 
+    def _without_repeats(self, i, points, n_given, run):
+        """``points`` with the random draws that repeat a configuration drawn again.
+
+        While the optimiser is in its random phase (fewer than
+        ``n_initial_points`` observations), a drawn configuration that was
+        already evaluated, or already proposed in this batch, is replaced by
+        a fresh one, as long as the subspace has configurations left. The
+        surrogate's own proposals are kept as they are.
+        """
+        opt, sub = self.optimizers[i], self.subspaces[i]
+        n_random = opt.n_initial_points_ - len(opt.Xi)
+        taken = {key[1] for key in run.cache if key[0] == i and len(key) == 2}
+        taken.update(sub.canonical(p) for p in points[:n_given])
+        size = _space_size(sub)
+        out = list(points[:n_given])
+        for j, point in enumerate(points[n_given:]):
+            values = sub.canonical(point)
+            if j < n_random and values in taken and (size is None or len(taken) < size):
+                fresh = self._fresh_point(i, taken, size)
+                if fresh is not None:
+                    point, values = fresh, sub.canonical(fresh)
+            taken.add(values)
+            out.append(point)
+        return out
+
+    def _fresh_point(self, i, taken, size, tries=20):
+        """A random point of subspace ``i`` outside ``taken``, or None."""
+        opt, sub = self.optimizers[i], self.subspaces[i]
+        for _ in range(tries):
+            point = opt.ask()  # a random draw in the random phase
+            if sub.canonical(point) not in taken:
+                return point
+        if size is None or size > 100_000:
+            return None
+        # the optimiser keeps drawing taken points (a space nearly covered, or
+        # a fixed initial design): choose among the configurations left
+        ranges = [range(len(d.choices)) if d.kind == "cat" else range(d.low, d.high + 1)
+                  for d in sub.dimensions]
+        allowed = self.constraints[i]
+        left = [list(c) for c in itertools.product(*ranges)
+                if c not in taken and (allowed is None or allowed(list(c)))]
+        if not left:
+            return None
+        return left[int(opt.rng.randint(len(left)))]
+
     def finish(self, search, run):
         search.optimizers_ = self.optimizers
+
+    def notes(self, run):
+        """Warnings to give once the search has ended: a finite subspace in
+        which fewer configurations were evaluated than proposed, while some
+        were left."""
+        notes = []
+        for i, sub in enumerate(self.subspaces):
+            size = _space_size(sub)
+            if size is None:
+                continue
+            distinct = sum(1 for key in run.cache if key[0] == i and len(key) == 2)
+            proposed = self.proposed[i]
+            if distinct < min(proposed, size):
+                where = f" of subspace {i}" if len(self.subspaces) > 1 else ""
+                notes.append(
+                    f"BayesSearchCV proposed {proposed} candidates{where} but "
+                    f"evaluated only {distinct} distinct configurations of the "
+                    f"{size} the space holds: the surrogate model proposed "
+                    "configurations already evaluated. Raise "
+                    "optimizer_kwargs['n_initial_points'], or lower n_iter."
+                )
+        return notes
 
 
 fill_doc(BayesSearchCV, unit="batch")
