@@ -485,7 +485,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
         run.check_any_success()
-        results = run.results()
+        results = run.results(notes=prepared.notes)
         self.multimetric_ = run.table.multimetric
         names = run.table.metric_names()
         refit_metric = "score"

@@ -181,7 +181,7 @@ def score(estimator, X, y, data, params):
 
 
 def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=None,
-                  caller=None):
+                  caller=None, label=None):
     """Fit ``estimator`` on the training rows of split ``split`` and score it.
 
     Parameters
@@ -202,6 +202,9 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
         scikit-learn callback context of this fit (scikit-learn >= 1.9).
     caller : estimator, default=None
         The search, for the callback hooks.
+    label : str, default=None
+        When given, a line ``[CV i/n] END <label>; score=...`` is printed
+        once the fit is scored (a search's ``verbose >= 2``).
 
     Returns
     -------
@@ -252,7 +255,23 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
     entry["n_test_samples"] = n_samples(X_test)
     entry["fit_time"] = fit_time
     entry["score_time"] = score_time
+    if label is not None:
+        print(_end_line(label, split, data.n_splits, test_scores, fit_time + score_time),
+              flush=True)
     return entry, estimator
+
+
+def _end_line(label, split, n_splits, scores, seconds):
+    if isinstance(scores, dict):
+        text = ", ".join(f"{name}={value:.3f}" for name, value in sorted(scores.items()))
+    else:
+        text = f"score={scores:.3f}"
+    return f"[CV {split + 1}/{n_splits}] END {label}; {text} total time={seconds:.1f}s"
+
+
+def describe_params(params):
+    """A candidate's parameters for a progress line, in name order."""
+    return ", ".join(f"{name}={params[name]}" for name in sorted(params))
 
 
 def _train(estimator, X, y, fit_params, train_model):

@@ -15,7 +15,6 @@ read exactly as those of ``GridSearchCV``.
 """
 
 import math
-import warnings
 
 import numpy as np
 from numpy.ma import MaskedArray
@@ -48,11 +47,6 @@ class Row:
     def failed(self):
         """Whether any of its fits failed."""
         return any(entry.get("fit_error") is not None for entry in self.entries)
-
-    @property
-    def all_failed(self):
-        """Whether every one of its fits failed."""
-        return all(entry.get("fit_error") is not None for entry in self.entries)
 
 
 def is_rung_score_column(name):
@@ -177,11 +171,11 @@ class ResultTable:
                    for row in self.rows for entry in row.entries)
 
     # -- cv_results_ -----------------------------------------------------------
-    def format(self, warn=True):
+    def format(self, notes=None):
         """``cv_results_`` of the rows, laid out as scikit-learn's searches do.
 
-        With ``warn``, a ``UserWarning`` names non-finite mean scores, as
-        scikit-learn's searches warn.
+        Where a list ``notes`` is given, a message naming non-finite mean
+        scores is appended to it (scikit-learn's searches warn with it).
         """
         rows = self.rows
         n = len(rows)
@@ -203,12 +197,11 @@ class ResultTable:
                     results[f"split{s}_{key}"] = array[:, s]
             means = np.average(array, axis=1)
             results[f"mean_{key}"] = means
-            if warn and key.startswith(("train_", "test_")) and not np.all(
+            if notes is not None and key.startswith(("train_", "test_")) and not np.all(
                     np.isfinite(means)):
-                warnings.warn(
+                notes.append(
                     f"One or more of the {key.split('_')[0]} scores are non-finite: "
-                    f"{means}",
-                    UserWarning,
+                    f"{means}"
                 )
             results[f"std_{key}"] = np.sqrt(
                 np.average((array - means[:, np.newaxis]) ** 2, axis=1)

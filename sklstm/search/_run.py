@@ -29,7 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._checkpoint import stored_rows
-from ._evaluation import failure_summary, fit_and_score
+from ._evaluation import describe_params, failure_summary, fit_and_score
 from ._progress import SearchProgress
 from ._results import ResultTable, Row
 from ._space import _find_lstm_prefix
@@ -367,6 +367,11 @@ class _SearchRun:
         tasks = [(c, s) for c in range(len(params)) for s in range(n_splits)]
         make_contexts = self._fit_contexts()
         contexts = make_contexts(len(tasks)) if make_contexts else [None] * len(tasks)
+        verbose = search.verbose or 0
+        if verbose > 0:
+            print(f"Fitting {n_splits} folds for each of {len(params)} candidates, "
+                  f"totalling {len(tasks)} fits", flush=True)
+        labels = [describe_params(p) if verbose > 1 else None for p in params]
         parallel = Parallel(n_jobs=search.n_jobs, pre_dispatch=search.pre_dispatch)
         base = self.base_estimator
         out = parallel(
@@ -374,6 +379,7 @@ class _SearchRun:
                 clone(base).set_params(**clone(params[c], safe=False)), self.X, self.y,
                 data, s,
                 callback_ctx=ctx, caller=search if ctx is not None else None,
+                label=labels[c],
             )
             for (c, s), ctx in zip(tasks, contexts)
         )
@@ -414,9 +420,10 @@ class _SearchRun:
         )
 
     # -- results -----------------------------------------------------------
-    def results(self, warn=True):
-        """``cv_results_`` of every row so far, with the search's rankings."""
-        results = self.table.format(warn=warn)
+    def results(self, notes=None):
+        """``cv_results_`` of every row so far, with the search's rankings
+        (messages about non-finite scores go to the list ``notes``)."""
+        results = self.table.format(notes=notes)
         if self.fidelity is not None:
             self.fidelity.rank(results, self.table.failed)
         names = self.table.metric_names()
@@ -428,7 +435,7 @@ class _SearchRun:
         """``cv_results_`` so far (for callbacks), without warnings."""
         if not len(self.table):
             return None
-        return self.results(warn=False)
+        return self.results()
 
     # -- progress ----------------------------------------------------------
     def _report(self, n_new):
