@@ -3,7 +3,7 @@
 CardanoSentiment (shipped with sklstm): 24 hourly steps of two channels
 (price and sentiment) per day; the target is a real value for the next day.
 A Bayesian search (scikit-optimize's optimizer behind a scikit-learn
-``BaseSearchCV``) proposes two candidates at a time (``n_points=2``) so both
+compatible search) proposes two candidates at a time (``n_points=2``) so both
 CPU cores stay busy.
 
 Run it with ``python examples/plot_tuning_bayes.py``.

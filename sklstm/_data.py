@@ -26,10 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_array
+from sklearn.utils.validation import validate_data
 
 __all__ = [
-    "SequenceBatch", "SequenceList", "check_sequences", "pad_sequences",
-    "sequence_kind",
+    "SequenceBatch", "SequenceList", "check_fitted_layout", "check_sequences",
+    "pad_sequences", "sequence_kind",
 ]
 
 
@@ -427,3 +428,100 @@ def _check_tokens(X, kind, *, min_samples=1):
     if values.size and values.min() < 0:
         raise ValueError("token ids must be >= 0 (0 is the padding id).")
     return SequenceBatch(values, lengths, "tokens")
+
+
+def check_fitted_layout(est, X, batch, *, reset, same_length=False, validated=False):
+    """Record (``reset``) or check the input layout an estimator was fitted on.
+
+    The one rule that the estimators and the transformers share:
+
+    * fitted on 2-D input ``(n_samples, n_timesteps)``, one univariate series
+      per row: ``n_features_in_`` is the number of columns and a DataFrame's
+      column names are remembered, both by scikit-learn's ``validate_data``.
+      Later 2-D input must have as many columns (and the same names);
+      univariate 3-D or ragged input is accepted too, with as many time
+      steps when ``same_length`` (a network fitted on fixed-length rows);
+    * fitted on 3-D or ragged input: ``n_features_in_`` is the number of
+      features per time step and there are no feature names. Later input
+      may have any length but as many features; a 2-D array is read as
+      univariate series.
+
+    Parameters
+    ----------
+    est : estimator
+        The estimator or transformer; the layout is kept in its
+        ``_input_kind`` (``"2d"`` or ``"sequences"``).
+    X : object
+        The input as the user gave it (for ``validate_data``).
+    batch : SequenceBatch or SequenceList
+        The validated input.
+    reset : bool
+        Whether this is a ``fit`` (record) or a later call (check).
+    same_length : bool, default=False
+        Whether sequences given after a 2-D fit must have the fitted number
+        of time steps.
+    validated : bool, default=False
+        Whether the caller already ran ``validate_data`` on the 2-D ``X``
+        with this ``reset``.
+
+    Raises
+    ------
+    ValueError
+        When the input does not fit the recorded layout, saying how to pass
+        it.
+    """
+    name = type(est).__name__
+    given_2d = batch.kind == "2d"
+    n_features = batch.n_features
+    if reset:
+        if given_2d:
+            if not validated:
+                validate_data(est, X, reset=True, skip_check_array=True)
+            est._input_kind = "2d"
+        else:
+            est.n_features_in_ = n_features
+            if hasattr(est, "feature_names_in_"):
+                del est.feature_names_in_
+            est._input_kind = "sequences"
+        return
+    expected = est.n_features_in_
+    if est._input_kind == "2d":
+        if given_2d:
+            if not validated:
+                validate_data(est, X, reset=False, skip_check_array=True)
+            return
+        steps = (batch.values.shape[1] if isinstance(batch, SequenceBatch)
+                 else None)
+        if n_features == 1 and (not same_length or steps == expected):
+            return
+        length = f" of {expected} time steps" if same_length else ""
+        got = (f"of shape {batch.values.shape}" if isinstance(batch, SequenceBatch)
+               else f"of {n_features} features per time step")
+        raise ValueError(
+            f"{name} was fitted on 2-D input of {expected} time steps (one "
+            f"univariate series per row); got {batch.kind} input {got}. Pass a "
+            f"2-D array with {expected} columns or univariate sequences{length}, "
+            "or refit on 3-D or ragged input to allow other lengths and features."
+        )
+    if n_features == expected:
+        return
+    if given_2d:
+        rows, cols = np.shape(batch.values)[:2]
+        hint = (
+            f" If it is one sequence of {rows} time steps, add a first axis: "
+            f"X[None] has shape (1, {rows}, {cols})."
+            if cols == expected else
+            f" Pass a 3-D array of shape (n_samples, n_timesteps, {expected}) or a "
+            f"list of (n_timesteps, {expected}) arrays."
+        )
+        raise ValueError(
+            f"X has 1 features, but {name} is expecting {expected} features as "
+            f"input: it was fitted on sequences of {expected} features per time "
+            f"step, and a 2-D array of shape {(rows, cols)} is read as {rows} "
+            "univariate series." + hint
+        )
+    raise ValueError(
+        f"X has {n_features} features, but {name} is expecting {expected} "
+        "features as input (features per time step; a 2-D array counts as one "
+        "feature)."
+    )

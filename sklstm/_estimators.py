@@ -12,11 +12,10 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -29,7 +28,9 @@ from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, EpochScoring, GradientNormClipping
 from skorch.helper import predefined_split
 
-from ._data import SequenceBatch, check_sequences, sequence_kind
+from ._sklearn_compat import Interval, StrOptions
+from ._sklearn_compat import fit_context as _fit_context
+from ._data import SequenceBatch, check_fitted_layout, check_sequences, sequence_kind
 from ._modules import SequenceNet
 from ._training import (
     BatchIterator,
@@ -341,50 +342,16 @@ class _BaseLSTM(BaseEstimator):
                 ensure_min_samples=1,
             )
             # validate_data has checked and cast everything; no second pass
-            if reset:
-                self._input_kind = "2d"
             lengths = np.full(values.shape[0], values.shape[1], dtype=np.int64)
-            return SequenceBatch(np.ascontiguousarray(values)[:, :, None], lengths, "2d")
+            batch = SequenceBatch(np.ascontiguousarray(values)[:, :, None], lengths, "2d")
+            check_fitted_layout(self, X, batch, reset=reset, validated=True)
+            return batch
         batch = check_sequences(X)
         if kind == "2d":
             # fitted on sequences; a 2-D array is a set of univariate series
             batch.values = batch.values[:, :, None]
-        if fitted_kind == "2d":
-            if batch.n_features == 1 and batch.values.shape[1] == self.n_features_in_:
-                return batch
-            raise ValueError(
-                f"{type(self).__name__} was fitted on 2-D input of "
-                f"{self.n_features_in_} time steps (one univariate series per "
-                f"row); got {kind} input of shape {batch.values.shape}. Pass a "
-                f"2-D array with {self.n_features_in_} columns, or refit on 3-D "
-                "or ragged input to allow other lengths."
-            )
-        if reset:
-            self._input_kind = "sequences"
-            self.n_features_in_ = batch.n_features
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        elif batch.n_features != self.n_features_in_:
-            if kind == "2d":
-                rows, cols = batch.values.shape[:2]
-                n = self.n_features_in_
-                hint = (
-                    f" If it is one sequence of {rows} time steps, add a first "
-                    f"axis: X[None] has shape (1, {rows}, {cols})."
-                    if cols == n else
-                    f" Pass a 3-D array of shape (n_samples, n_timesteps, {n}) "
-                    f"or a list of (n_timesteps, {n}) arrays."
-                )
-                raise ValueError(
-                    f"{type(self).__name__} was fitted on sequences of {n} "
-                    f"features per time step; got a 2-D array of shape "
-                    f"{(rows, cols)}, which is read as {rows} univariate series."
-                    + hint
-                )
-            raise ValueError(
-                f"X has {batch.n_features} features, but {type(self).__name__} "
-                f"is expecting {self.n_features_in_} features as input."
-            )
+        # a network fitted on 2-D rows takes sequences of as many steps only
+        check_fitted_layout(self, X, batch, reset=reset, same_length=True)
         return batch
 
     # -------------------------------------------------------------- training

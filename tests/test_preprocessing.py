@@ -452,3 +452,36 @@ def test_lstm_on_raw_text():
     pred = pipe.predict(["a wonderful film", "completely unseen words here", ""])
     assert set(pred) <= {"negative", "positive"}
     assert pipe[-1].n_tokens_ <= pipe[0].n_tokens_
+
+
+def test_estimators_and_transformers_share_the_layout_rule():
+    from sklstm import LSTMClassifier
+
+    X3 = np.random.RandomState(0).normal(size=(12, 5, 2)).astype(np.float32)
+    y = np.arange(12) % 2
+    lstm = {"hidden_size": 2, "max_epochs": 1, "random_state": 0}
+    scaler = SequenceScaler().fit(X3)
+    clf = LSTMClassifier(**lstm).fit(X3, y)
+    # fitted on sequences: a 2-D array is univariate series, refused the same way
+    for name, call in (("SequenceScaler", scaler.transform),
+                       ("LSTMClassifier", clf.predict)):
+        with pytest.raises(ValueError, match=rf"X has 1 features, but {name} is "
+                           r"expecting 2 features as input: it was fitted on "
+                           r"sequences.*read as 12 univariate series"):
+            call(X3[:, :, 0])
+    # fitted on 2-D rows: columns and their names, as scikit-learn keeps them
+    frame = pd.DataFrame(X3[:, :, 0], columns=[f"t{i}" for i in range(5)])
+    scaler = SequenceScaler().fit(frame)
+    clf = LSTMClassifier(**lstm).fit(frame, y)
+    for est in (scaler, clf):
+        assert est.n_features_in_ == 5
+        assert list(est.feature_names_in_) == list(frame.columns)
+    # univariate sequences are accepted: of any length by a transformer, of
+    # the fitted length by a network
+    assert scaler.transform(X3[:, :3, :1]).shape == (12, 3, 1)
+    assert clf.predict(X3[:, :, :1]).shape == (12,)
+    with pytest.raises(ValueError, match=r"fitted on 2-D input of 5 time steps.*"
+                       r"univariate sequences of 5 time steps"):
+        clf.predict(X3[:, :3, :1])
+    with pytest.raises(ValueError, match=r"SequenceScaler was fitted on 2-D input"):
+        scaler.transform(X3)

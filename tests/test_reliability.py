@@ -285,9 +285,10 @@ def _padded_float64_reference(X):
 @pytest.mark.parametrize("block_rows", [None, 7, 500])
 def test_blockwise_scaling_equals_scaling_the_padded_data(monkeypatch, block_rows):
     from sklstm import preprocessing
+    from sklstm.preprocessing import _sequence
 
     if block_rows is not None:  # many block boundaries, inside and between sequences
-        monkeypatch.setattr(preprocessing, "_BLOCK_ROWS", block_rows)
+        monkeypatch.setattr(_sequence, "_BLOCK_ROWS", block_rows)
     X = _ragged(60, low=1, high=40, seed=1)
     mean, var, low, high, out = _padded_float64_reference(X)
     scaler = preprocessing.SequenceScaler().fit(X)
@@ -309,8 +310,9 @@ def test_blockwise_scaling_equals_scaling_the_padded_data(monkeypatch, block_row
 
 def test_univariate_sequences_come_back_one_dimensional(monkeypatch):
     from sklstm import preprocessing
+    from sklstm.preprocessing import _sequence
 
-    monkeypatch.setattr(preprocessing, "_BLOCK_ROWS", 5)
+    monkeypatch.setattr(_sequence, "_BLOCK_ROWS", 5)
     X = [np.arange(n, dtype=float) for n in (3, 8, 2)] + [np.ones((4, 1))]
     for step in (preprocessing.SequenceScaler(), preprocessing.PerTimestepTransformer()):
         out = step.fit_transform(X)

@@ -1,8 +1,8 @@
 """Hyperparameter search for sklstm estimators (and any scikit-learn estimator).
 
 Both searchers share one search-space vocabulary (see
-:func:`default_lstm_space` and the user guide) and build on scikit-learn's
-``BaseSearchCV``.
+:func:`default_lstm_space` and the user guide) and one base that runs the
+cross-validation with scikit-learn's public API.
 """
 
 from ._bayes import BayesSearchCV

@@ -1,27 +1,21 @@
 """BayesSearchCV: sequential model-based search over scikit-optimize's Optimizer."""
 
+import itertools
 import math
-import os
 import warnings
 from inspect import signature
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn.model_selection._search import BaseSearchCV
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.ensemble import GradientBoostingRegressor
 from skopt import Optimizer
 from skopt.learning import GradientBoostingQuantileRegressor
 
-from ._common import (
-    _draw_seeds,
-    _SearchMixin,
-    _SearchRun,
-    _torch_thread_share,
-)
-from ._fidelity import FIDELITY_CONSTRAINTS, make_fidelity
-from ._checkpoint import search_seeds
-from ._space import _parse_search_spaces, check_space_values, initial_keys
+from .._sklearn_compat import Interval
+from .._warnings import warn_caller
+from ._base import _BaseSearch, _Strategy, fill_doc
+from ._fidelity import make_fidelity
+from ._space import initial_keys
 
 __all__ = ["BayesSearchCV"]
 
@@ -54,14 +48,13 @@ def _warn_about_budgets(optimizers, subspaces, budgets):
         size = _space_size(sub)
         where = f" of subspace {i}" if len(subspaces) > 1 else ""
         if size is not None and budget > size:
-            warnings.warn(
+            warn_caller(
                 f"The search space{where} holds {size} configurations, fewer than "
                 f"the {budget} candidates BayesSearchCV will propose: the rest "
                 "repeat configurations already evaluated (they count towards "
                 "n_iter but are not refitted). Lower n_iter, or use GridSearchCV "
                 "for a space this small.",
                 UserWarning,
-                stacklevel=6,  # the caller of fit
             )
             continue
         n_init = opt.n_initial_points_
@@ -71,13 +64,12 @@ def _warn_about_budgets(optimizers, subspaces, budgets):
             f", or lower optimizer_kwargs['n_initial_points'] (e.g. to {budget // 2})"
             if budget >= 2 else ""
         )
-        warnings.warn(
+        warn_caller(
             f"BayesSearchCV draws all {budget} candidates{where} at random: the "
             f"budget does not exceed n_initial_points={n_init}, the random "
             "candidates drawn before the surrogate model proposes any. Raise "
             f"n_iter{lower}.",
             UserWarning,
-            stacklevel=6,  # the caller of fit
         )
 
 
@@ -132,15 +124,15 @@ class _DecodedConstraint:
         return self.constraint(self.subspace.params(self.subspace.canonical(point)))
 
 
-class BayesSearchCV(_SearchMixin, BaseSearchCV):
+class BayesSearchCV(_BaseSearch):
     """Bayesian optimisation of hyperparameters with cross-validation.
 
     A surrogate model of the cross-validated score (a Gaussian process by
     default) proposes the next candidates through scikit-optimize's
     ``Optimizer`` ask/tell interface. Everything else -- ``cv_results_``,
     ``refit``, multi-metric scoring, ``error_score``, ``n_jobs`` and any joblib
-    backend, metadata routing -- is scikit-learn's own
-    :class:`~sklearn.model_selection.GridSearchCV` machinery.
+    backend, metadata routing -- behaves as in
+    :class:`~sklearn.model_selection.GridSearchCV`.
 
     Unlike scikit-optimize's own ``BayesSearchCV``, a candidate whose fits
     fail, or whose mean score is not finite, does not stop the search: it is
@@ -151,9 +143,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
 
     Parameters
     ----------
-    estimator : estimator object
-        The estimator to tune (an LSTM estimator, a Pipeline, or any
-        scikit-learn estimator).
+    {{estimator}}
     search_spaces : dict, list of dict or None, default=None
         Parameter names mapped to scikit-optimize dimensions (``Integer``,
         ``Real``, ``Categorical``), ``(low, high)`` or ``(low, high, prior)``
@@ -167,10 +157,12 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         minutes on 2 CPU cores (``benchmarks/real_data.py``). Proposals that
         repeat an evaluated configuration count but are not refitted, so
         ``cv_results_`` may hold fewer rows. The first ``n_initial_points``
-        of them (10 by default, see ``optimizer_kwargs``) are drawn at random;
+        of them (10 by default, see ``optimizer_kwargs``) are drawn at random,
+        never drawing a configuration twice while the space has others left;
         a ``UserWarning`` says so when ``n_iter`` leaves none to the
-        surrogate, and when the space holds fewer configurations than
-        ``n_iter``.
+        surrogate, when the space holds fewer configurations than ``n_iter``,
+        and, after the search, when the surrogate proposed configurations
+        already evaluated while others were left.
     n_points : int, default=1
         Number of candidates proposed at once (constant-liar strategy) and
         cross-validated in parallel.
@@ -196,17 +188,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         batch. Use ``n_points >= reduction_factor`` (ideally a few times
         more), or no candidate is ever stopped. ``None`` trains every
         candidate for the estimator's own ``max_epochs``.
-    min_resource : int, default=None
-        Epochs of the first rung (at least this many: the rungs are
-        ``max_resource / reduction_factor**k``, rounded). ``None`` means
-        ``max_resource / reduction_factor**2``, i.e. three rungs.
-    max_resource : int, default=None
-        Epochs of the last rung; ``None`` means the estimator's
-        ``max_epochs``. The refitted ``best_estimator_`` is trained for
-        ``max_resource`` epochs too, as the best candidate was.
-    reduction_factor : float, default=3
-        Only ``1 / reduction_factor`` of a rung's candidates are promoted to
-        the next rung, which trains them ``reduction_factor`` times longer.
+    {{fidelity_budgets}}
     scoring : str, callable, list, tuple, dict or None, default=None
         Strategy to evaluate the candidates, as in
         :class:`~sklearn.model_selection.GridSearchCV`. With several metrics,
@@ -217,14 +199,12 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
     refit : bool, str or callable, default=True
         Refit the best candidate on the whole data set, as in
         :class:`~sklearn.model_selection.GridSearchCV`.
-    cv : int, cross-validation generator or iterable, default=None
-        Cross-validation splitting strategy (5-fold by default).
+    {{cv_options}}
     verbose : int, default=0
         Progress output: ``>= 1`` prints one line per batch (candidates done
         out of ``n_iter``, fits, best score so far); ``>= 2`` adds the best
         parameters.
-    pre_dispatch : int or str, default="2*n_jobs"
-        Number of jobs dispatched during parallel execution.
+    {{pre_dispatch}}
     random_state : int, RandomState instance or None, default=None
         Makes the search reproducible: seeds the optimisers and, for each
         candidate, the ``random_state`` parameters of the estimator (and of its
@@ -234,8 +214,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
     error_score : "raise" or float, default=np.nan
         Score recorded for a fit that fails. A candidate with a failed fit
         ranks last in ``cv_results_`` whatever this value.
-    return_train_score : bool, default=False
-        Whether ``cv_results_`` includes training scores.
+    {{return_train_score}}
     n_iter_no_change : int, default=None
         Stop after this many batches without improvement of the best score.
     max_time : float, default=None
@@ -246,37 +225,13 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         so that the search starts from the configuration you have (with the
         default space, the untuned defaults); a list of parameter dicts,
         each inside the space: those; ``None``: none. They count in ``n_iter`` and are told to the surrogate.
-    rescore_top : int, default=3
-        After the search, the ``rescore_top`` best candidates are
-        cross-validated once more, on the same folds, with fresh weight seeds
-        (the LSTM estimator's ``random_state`` is varied; at the full budget
-        with multi-fidelity search; only for an LSTM estimator, alone or in
-        a pipeline). The one with the best mean over its two runs
-        is ranked first and refitted: the best score of a search is the
-        maximum over many noisy training runs and favours a configuration
-        that was lucky once. Costs ``rescore_top`` more candidates (not
-        counted in ``max_fits`` or ``max_time``); their rows are in
-        ``cv_results_`` with ``rescored`` True, and
-        ``rescored_mean_test_<metric>`` holds the two-run mean of each
-        re-scored candidate. 0 turns it off.
+    {{rescore_top}}
     callbacks : callable or list of callables, default=None
         Called after each batch as ``callback(search, record)`` where
         ``record`` is a dict with ``iteration``, ``n_candidates``, ``n_fits``,
         ``best_score``, ``best_params``, ``elapsed`` and ``cv_results`` (the
         results so far). A callback returning True stops the search.
-    checkpoint : str, os.PathLike or None, default=None
-        File in which the state of the search is saved, atomically, after
-        every batch. Fitting again with the same file resumes: the search
-        replays its proposals from the start, takes the results of finished
-        candidates from the file instead of refitting them, and ends with the
-        same ``cv_results_`` and ``best_params_`` as an uninterrupted run
-        (with ``max_time``, a resumed run may stop elsewhere). A file written
-        by a different search (estimator, search space, search parameters or
-        data) raises a ``ValueError``. The file is kept after the fit. It
-        holds plain data (JSON) and a checksum: reading it never runs code,
-        and a damaged file is refused. A lock on ``<checkpoint>.lock`` makes
-        a second search on the same file fail with a ``RuntimeError``; the
-        directory must be writable (checked before the first fit).
+    {{checkpoint}}
 
     Attributes
     ----------
@@ -284,22 +239,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         As in :class:`~sklearn.model_selection.GridSearchCV`, plus an
         ``iteration`` column (the batch of each candidate). Per-candidate seeds
         appear as ``param_..._random_state`` columns.
-    best_estimator_ : estimator
-        The best candidate refitted on the whole data (if ``refit``).
-    best_score_ : float
-        Mean cross-validated score of the best candidate.
-    best_params_ : dict
-        Parameters of the best candidate.
-    best_index_ : int
-        Row of the best candidate in ``cv_results_``.
-    scorer_ : function or dict
-        Scorer(s) used.
-    n_splits_ : int
-        Number of cross-validation splits.
-    refit_time_ : float
-        Seconds spent refitting the best candidate.
-    multimetric_ : bool
-        Whether several metrics were used.
+    {{fitted}}
     optimizers_ : list of skopt.Optimizer
         The optimiser of each subspace, with every observation told to it
         (scores negated, as scikit-optimize minimises). Its dimensions follow
@@ -308,15 +248,7 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
     n_fits_ : int
         Number of cross-validation fits run (the refit excluded); with
         ``resource``, every fold fit or continuation of a rung counts.
-    n_resources_ : list of int
-        Epochs of each rung (only with ``resource``); ``cv_results_`` then
-        has ``n_resources`` (epochs the candidate was trained for) and
-        ``rung`` (index of the highest rung it reached) columns, and holds
-        each candidate's scores at that rung. Candidates that got the full
-        budget rank above the stopped ones.
-    n_epochs_spent_ : int
-        Epochs trained over all folds and candidates (only with
-        ``resource``).
+    {{fidelity_fitted}}
     stop_reason_ : str
         ``"n_iter"``, ``"no_improvement"``, ``"max_time"`` or ``"callback"``.
 
@@ -344,19 +276,11 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
     """
 
     _parameter_constraints: dict = {
-        **BaseSearchCV._parameter_constraints,
-        "search_spaces": [dict, list, tuple, None],
+        **_BaseSearch._parameter_constraints,
         "n_iter": [Interval(Integral, 1, None, closed="left")],
         "n_points": [Interval(Integral, 1, None, closed="left")],
         "optimizer_kwargs": [dict, None],
-        **FIDELITY_CONSTRAINTS,
-        "random_state": ["random_state"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
-        "max_time": [Interval(Real, 0, None, closed="neither"), None],
-        "callbacks": [callable, list, tuple, None],
-        "checkpoint": [str, os.PathLike, None],
-        "rescore_top": [Interval(Integral, 0, None, closed="left")],
-        "initial_candidates": [StrOptions({"estimator"}), list, tuple, None],
     }
 
     def __init__(
@@ -388,31 +312,18 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
         initial_candidates="estimator",
     ):
         super().__init__(
-            estimator=estimator,
-            scoring=scoring,
-            n_jobs=n_jobs,
-            refit=refit,
-            cv=cv,
-            verbose=verbose,
-            pre_dispatch=pre_dispatch,
-            error_score=error_score,
-            return_train_score=return_train_score,
+            estimator, search_spaces, resource=resource, min_resource=min_resource,
+            max_resource=max_resource, reduction_factor=reduction_factor,
+            scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv, verbose=verbose,
+            pre_dispatch=pre_dispatch, random_state=random_state,
+            error_score=error_score, return_train_score=return_train_score,
+            max_time=max_time, callbacks=callbacks, checkpoint=checkpoint,
+            rescore_top=rescore_top, initial_candidates=initial_candidates,
         )
-        self.search_spaces = search_spaces
         self.n_iter = n_iter
         self.n_points = n_points
         self.optimizer_kwargs = optimizer_kwargs
-        self.resource = resource
-        self.min_resource = min_resource
-        self.max_resource = max_resource
-        self.reduction_factor = reduction_factor
-        self.random_state = random_state
         self.n_iter_no_change = n_iter_no_change
-        self.max_time = max_time
-        self.callbacks = callbacks
-        self.checkpoint = checkpoint
-        self.rescore_top = rescore_top
-        self.initial_candidates = initial_candidates
 
     def _checked_optimizer_kwargs(self):
         kwargs = dict(self.optimizer_kwargs or {})
@@ -453,17 +364,15 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
             )
         return kwargs
 
-    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
-        """Ask the optimisers for candidates, evaluate them, tell the scores."""
-        subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
-        check_space_values(subspaces, self.estimator)
+    def _make_strategy(self, subspaces, n_splits, draw_seeds):
+        """The optimisers of the subspaces, sharing ``n_iter``."""
         kwargs = self._checked_optimizer_kwargs()
         fidelity = make_fidelity(self, subspaces)
-        seeds = search_seeds(self, _draw_seeds(self.random_state, 1 + len(subspaces)))
+        seeds = draw_seeds(len(subspaces))
         # keep only the latest surrogate: the fitted search stays small
         kwargs.setdefault("model_queue_size", 1)
         optimizers = []
-        for sub, seed in zip(subspaces, seeds[1:]):
+        for sub, seed in zip(subspaces, seeds):
             opt_kwargs = dict(kwargs)
             if "base_estimator" in opt_kwargs:
                 opt_kwargs["base_estimator"] = _surrogate(opt_kwargs["base_estimator"], seed)
@@ -489,82 +398,174 @@ class BayesSearchCV(_SearchMixin, BaseSearchCV):
                     "give only candidates it allows."
                 )
             initial = allowed
-        run = _SearchRun(self, evaluate_candidates, subspaces, seeds[0],
-                         total=self.n_iter, callback_ctx=callback_ctx)
-        run.fidelity = fidelity
-        stop = self._stopping_rules(self.n_iter_no_change)
+        constraints = [
+            None if constraint is None else _DecodedConstraint(sub, constraint)
+            for sub in subspaces
+        ]
+        return _BayesStrategy(self, subspaces, optimizers, budgets, initial, fidelity,
+                              constraints)
+
+
+
+def _tell(optimizers, pending, run):
+    """Tell every optimiser its pending observations (scores negated).
+
+    A failed or non-finite candidate is told the worst finite score
+    observed so far; until a finite score exists, it waits.
+    """
+    finite = [s for s in run.cache.values() if math.isfinite(s)]
+    if not finite:
+        return
+    penalty = min(finite)
+    for opt, items in zip(optimizers, pending):
+        if not items:
+            continue
+        xs = [x for x, _ in items]
+        ys = [-(s if s is not None and math.isfinite(s) else penalty)
+              for _, s in items]
+        opt.tell(xs, ys)
+        items.clear()
+
+
+class _BayesStrategy(_Strategy):
+    """Ask the optimisers for candidates, evaluate them, tell the scores."""
+
+    round_column = "iteration"
+
+    def __init__(self, search, subspaces, optimizers, budgets, initial, fidelity,
+                 constraints):
+        self.search = search
+        self.subspaces = subspaces
+        self.optimizers = optimizers
+        self.constraints = constraints
+        self.budgets = list(budgets)
+        self.proposed = [0] * len(subspaces)
+        self.initial = list(initial)
+        self.fidelity = fidelity
+        self.total = search.n_iter
+        self.n_no_change = search.n_iter_no_change
+
+    def run(self, run, stop):
+        search = self.search
+        subspaces, optimizers, budgets = self.subspaces, self.optimizers, self.budgets
+        initial = self.initial
+        fidelity = self.fidelity
         pending = [[] for _ in subspaces]
-        self._search_run = run
         reason = "n_iter"
-        try:
-            with _torch_thread_share(self.n_jobs):
-                iteration = 0
-                while reason == "n_iter" and any(b > 0 for b in budgets):
-                    for i, opt in enumerate(optimizers):
-                        if budgets[i] <= 0:
-                            continue
-                        n = min(self.n_points, budgets[i])
-                        budgets[i] -= n
-                        # the initial candidates open their subspace's first batch
-                        given = [list(v) for j, v in initial if j == i][:n]
-                        initial = [(j, v) for j, v in initial if j != i]
-                        n -= len(given)
-                        with warnings.catch_warnings():
-                            # repeats are expected in a small space (said once,
-                            # below); skopt would warn at every ask, in codes
-                            warnings.filterwarnings(
-                                "ignore", "The objective has been evaluated",
-                                UserWarning,
-                            )
-                            if n > 1 and opt.Xi:
-                                points = given + opt.ask(n_points=n)
-                            else:  # random phase: fresh draws, no ask cache
-                                points = given + [opt.ask() for _ in range(n)]
-                        keys = [(i, subspaces[i].canonical(p)) for p in points]
-                        scores, _ = run.evaluate(keys, {"iteration": iteration})
-                        if fidelity is not None:
-                            scores = fidelity.surrogate_scores(keys, scores, run)
-                        pending[i].extend(zip(points, scores))
-                        self._tell(optimizers, pending, run)
-                        record = {
-                            "iteration": iteration,
-                            "n_candidates": run.n_rows,
-                            "n_fits": run.n_fits,
-                            "best_score": run.best_score,
-                            "elapsed": run.elapsed(),
-                        }
-                        iteration += 1
-                        stopped = stop(run, record)
-                        if stopped:
-                            reason = stopped
-                            break
-                run.rescore(self.rescore_top, {"iteration": iteration})
-                run.finish()
-        finally:
-            del self._search_run
-        self.optimizers_ = optimizers
-        if fidelity is not None:
-            self.n_resources_ = list(fidelity.resources)
-            self.n_epochs_spent_ = fidelity.n_epochs
-        self.n_fits_ = run.n_fits
-        self.stop_reason_ = reason
+        iteration = 0
+        while reason == "n_iter" and any(b > 0 for b in budgets):
+            for i, opt in enumerate(optimizers):
+                if budgets[i] <= 0:
+                    continue
+                n = min(search.n_points, budgets[i])
+                budgets[i] -= n
+                # the initial candidates open their subspace's first batch
+                given = [list(v) for j, v in initial if j == i][:n]
+                initial = [(j, v) for j, v in initial if j != i]
+                n -= len(given)
+                with warnings.catch_warnings():
+                    # repeats are expected in a small space (said once, when
+                    # the search starts); skopt would warn at every ask
+                    warnings.filterwarnings(
+                        "ignore", "The objective has been evaluated", UserWarning,
+                    )
+                    if n > 1 and opt.Xi:
+                        points = given + opt.ask(n_points=n)
+                    else:  # random phase: fresh draws, no ask cache
+                        points = given + [opt.ask() for _ in range(n)]
+                    points = self._without_repeats(i, points, len(given), run)
+                self.proposed[i] += len(points)
+                keys = [(i, subspaces[i].canonical(p)) for p in points]
+                scores, _ = run.evaluate(keys, {"iteration": iteration})
+                if fidelity is not None:
+                    scores = fidelity.surrogate_scores(
+                        [run.rung_of(key) for key in keys], scores
+                    )
+                pending[i].extend(zip(points, scores))
+                _tell(optimizers, pending, run)
+                record = {
+                    "iteration": iteration,
+                    "n_candidates": run.n_rows,
+                    "n_fits": run.n_fits,
+                    "best_score": run.best_score,
+                    "elapsed": run.elapsed(),
+                }
+                iteration += 1
+                stopped = stop(run, record)
+                if stopped:
+                    reason = stopped
+                    break
+        return reason, iteration
 
-    @staticmethod
-    def _tell(optimizers, pending, run):
-        """Tell every optimiser its pending observations (scores negated).
+    def _without_repeats(self, i, points, n_given, run):
+        """``points`` with the random draws that repeat a configuration drawn again.
 
-        A failed or non-finite candidate is told the worst finite score
-        observed so far; until a finite score exists, it waits.
+        While the optimiser is in its random phase (fewer than
+        ``n_initial_points`` observations), a drawn configuration that was
+        already evaluated, or already proposed in this batch, is replaced by
+        a fresh one, as long as the subspace has configurations left. The
+        surrogate's own proposals are kept as they are.
         """
-        finite = [s for s in run.cache.values() if math.isfinite(s)]
-        if not finite:
-            return
-        penalty = min(finite)
-        for opt, items in zip(optimizers, pending):
-            if not items:
+        opt, sub = self.optimizers[i], self.subspaces[i]
+        n_random = opt.n_initial_points_ - len(opt.Xi)
+        taken = {key[1] for key in run.cache if key[0] == i and len(key) == 2}
+        taken.update(sub.canonical(p) for p in points[:n_given])
+        size = _space_size(sub)
+        out = list(points[:n_given])
+        for j, point in enumerate(points[n_given:]):
+            values = sub.canonical(point)
+            if j < n_random and values in taken and (size is None or len(taken) < size):
+                fresh = self._fresh_point(i, taken, size)
+                if fresh is not None:
+                    point, values = fresh, sub.canonical(fresh)
+            taken.add(values)
+            out.append(point)
+        return out
+
+    def _fresh_point(self, i, taken, size, tries=20):
+        """A random point of subspace ``i`` outside ``taken``, or None."""
+        opt, sub = self.optimizers[i], self.subspaces[i]
+        for _ in range(tries):
+            point = opt.ask()  # a random draw in the random phase
+            if sub.canonical(point) not in taken:
+                return point
+        if size is None or size > 100_000:
+            return None
+        # the optimiser keeps drawing taken points (a space nearly covered, or
+        # a fixed initial design): choose among the configurations left
+        ranges = [range(len(d.choices)) if d.kind == "cat" else range(d.low, d.high + 1)
+                  for d in sub.dimensions]
+        allowed = self.constraints[i]
+        left = [list(c) for c in itertools.product(*ranges)
+                if c not in taken and (allowed is None or allowed(list(c)))]
+        if not left:
+            return None
+        return left[int(opt.rng.randint(len(left)))]
+
+    def finish(self, search, run):
+        search.optimizers_ = self.optimizers
+
+    def notes(self, run):
+        """Warnings to give once the search has ended: a finite subspace in
+        which fewer configurations were evaluated than proposed, while some
+        were left."""
+        notes = []
+        for i, sub in enumerate(self.subspaces):
+            size = _space_size(sub)
+            if size is None:
                 continue
-            xs = [x for x, _ in items]
-            ys = [-(s if s is not None and math.isfinite(s) else penalty)
-                  for _, s in items]
-            opt.tell(xs, ys)
-            items.clear()
+            distinct = sum(1 for key in run.cache if key[0] == i and len(key) == 2)
+            proposed = self.proposed[i]
+            if distinct < min(proposed, size):
+                where = f" of subspace {i}" if len(self.subspaces) > 1 else ""
+                notes.append(
+                    f"BayesSearchCV proposed {proposed} candidates{where} but "
+                    f"evaluated only {distinct} distinct configurations of the "
+                    f"{size} the space holds: the surrogate model proposed "
+                    "configurations already evaluated. Raise "
+                    "optimizer_kwargs['n_initial_points'], or lower n_iter."
+                )
+        return notes
+
+
+fill_doc(BayesSearchCV, unit="batch")

@@ -8,14 +8,13 @@ told. A checkpoint therefore stores only
   reused by a different search;
 * the seeds the search drew (fresh ones when ``random_state=None``);
 * every finished batch: the canonical keys it evaluated, their scores and
-  the rows scikit-learn recorded for them (the outputs of
-  ``_fit_and_score`` for each candidate and split, the extra columns, and
-  batches in which every fit failed).
+  the rows the search recorded for them (the per-split entries of each
+  candidate and its extra columns).
 
 Fitting again with the same checkpoint re-runs the proposal logic from the
 start. A batch that matches the next stored one is not cross-validated: its
-stored rows are spliced into ``cv_results_`` (the mechanism that already
-records failed batches) and its stored scores go back to the searcher, which
+stored rows go to the search's result table as if they had just been
+evaluated, and its stored scores go back to the searcher, which
 then proposes exactly what it proposed the first time. The first batch that
 is not stored is cross-validated for real, and from then on the search runs
 as usual, writing the checkpoint after every batch.
@@ -47,7 +46,6 @@ by writing (and removing) a small file, so that a read-only directory or a
 full disk shows up before any training, with the path in the message.
 """
 
-import contextvars
 import errno
 import hashlib
 import json
@@ -62,7 +60,7 @@ import joblib
 import numpy as np
 from sklearn.base import clone
 
-from ._fit_state import RESULT_CELLS, append_results, closure_cells
+from ._results import Row
 from ._space import _parse_search_spaces
 
 try:  # POSIX
@@ -81,9 +79,6 @@ _EXECUTION_PARAMS = frozenset({
     "estimator", "search_spaces", "checkpoint", "n_jobs", "pre_dispatch",
     "verbose", "max_time", "callbacks", "refit",
 })
-
-# (search, checkpoint) of the fit running in this thread / task
-_ACTIVE = contextvars.ContextVar("sklstm_search_checkpoint", default=None)
 
 _FIX = "Delete the file or choose another checkpoint path."
 
@@ -521,12 +516,14 @@ def _probe_writable(real, shown):
 class _StoredBatch:
     """One finished batch: keys, extra columns, scores and recorded rows.
 
-    ``segments`` is a list, in the order scikit-learn recorded them, of
-    ``("rows", params, out, more)`` (candidates scikit-learn recorded: their
-    ``_fit_and_score`` outputs, ``n_splits`` per candidate, and extra columns)
-    and ``("failed", params, extra, message)`` (a batch in which every fit
-    failed). Parameter values that are not plain data are :class:`_Ref`
-    placeholders until :func:`replay` resolves them.
+    ``segments`` is a list, in recording order, of ``("rows", params, out,
+    more)``: candidates, their per-split entries (``n_splits`` per
+    candidate, one after the other) and their extra columns (one value per
+    candidate). Files written by earlier versions may also hold ``("failed",
+    params, extra, message)``: candidates of a batch in which every fit
+    failed, with their extra columns and the error. Parameter values that are
+    not plain data are :class:`_Ref` placeholders until :func:`stored_rows`
+    resolves them.
     """
 
     __slots__ = ("keys", "extra", "scores", "segments", "n_fits", "n_epochs")
@@ -550,7 +547,7 @@ class _StoredBatch:
             except _Unencodable as exc:
                 raise ValueError(
                     f"The checkpoint {path!r} cannot store the value "
-                    f"{exc.args[0]!r} that scikit-learn recorded for this batch: "
+                    f"{exc.args[0]!r} that the search recorded for this batch: "
                     "it is not plain data. Run the search without a checkpoint."
                 ) from None
         return {
@@ -685,13 +682,15 @@ class SearchCheckpoint:
         del self.encoded[self.position:]
         return None
 
-    def record(self, keys, extra, scores, segments, n_fits, n_epochs=0,
+    def record(self, keys, extra, scores, rows, n_fits, n_epochs=0,
                params_of=None):
-        """Store a finished batch and rewrite the file.
+        """Store a finished batch (its :class:`~._results.Row` list) and
+        rewrite the file.
 
         ``params_of`` maps a key to its parameters; parameter values that are
         not plain data are stored as references to it.
         """
+        segments = [_rows_segment(rows)] if rows else []
         self.batches.append(
             _StoredBatch(list(keys), dict(extra), list(scores), segments, n_fits,
                          n_epochs)
@@ -704,101 +703,55 @@ class SearchCheckpoint:
 # ------------------------------------------------------------ fit plumbing
 @contextmanager
 def checkpoint_context(search, X, y, fit_params):
-    """Open the search's checkpoint (if any) for the duration of one fit."""
+    """The search's checkpoint (None without one), open for one fit."""
     if getattr(search, "checkpoint", None) is None:
         yield None
         return
     checkpoint = SearchCheckpoint.open(
         search.checkpoint, _fingerprint(search, X, y, fit_params)
     )
-    token = _ACTIVE.set((search, checkpoint))
     try:
         yield checkpoint
     finally:
-        _ACTIVE.reset(token)
         checkpoint.close()
 
 
-def active_checkpoint(search):
-    """The checkpoint of ``search``'s running fit, or None."""
-    active = _ACTIVE.get()
-    if active is None or active[0] is not search:
-        return None
-    return active[1]
+def _rows_segment(rows):
+    """The stored form of a batch's rows: one ``"rows"`` segment."""
+    names = {}
+    for row in rows:
+        for name in row.extra:
+            names.setdefault(name, None)
+    return ("rows", [row.params for row in rows],
+            [entry for row in rows for entry in row.entries],
+            {name: [row.extra.get(name) for row in rows] for name in names})
 
 
-def search_seeds(search, drawn):
-    """Seeds for the search: the checkpoint's on resume, else ``drawn``."""
-    checkpoint = active_checkpoint(search)
-    if checkpoint is None:
-        return drawn
-    return checkpoint.take_seeds(drawn)
+def stored_rows(batch, params_of, n_splits, failed_entries):
+    """The rows of a stored batch, with parameter references resolved.
 
-
-# ------------------------------------------------- hooks of _SearchRun
-def recorded_since(run, n_recorded, n_spliced):
-    """Rows recorded since ``run`` had ``n_recorded`` rows and ``n_spliced`` batches.
-
-    Returns the segments of a :class:`_StoredBatch`, in recording order.
+    ``params_of`` maps a key to its parameters (for the references);
+    ``failed_entries(message)`` gives the entries of a candidate whose fits
+    all failed, for the ``"failed"`` segments of older files.
     """
-    segments = []
-    position = n_recorded
-    if run.last_format_args is not None:
-        params, n_splits, out, more = run.last_format_args
-    else:
-        params, n_splits, out, more = [], 1, [], {}
-    more = more or {}
-
-    def rows(start, stop):
-        return ("rows", list(params[start:stop]),
-                list(out[start * n_splits:stop * n_splits]),
-                {name: list(values[start:stop]) for name, values in more.items()})
-
-    for batch in run.failed_batches[n_spliced:]:
-        if batch.n_before > position:
-            segments.append(rows(position, batch.n_before))
-            position = batch.n_before
-        segments.append(("failed", list(batch.params), dict(batch.extra), batch.message))
-    if run.n_recorded > position:
-        segments.append(rows(position, run.n_recorded))
-    return segments
-
-
-def replay(run, batch):
-    """Give ``run`` the rows and scores of a stored batch, fitting nothing."""
-    from ._common import _FailedBatch
-
+    rows = []
     for segment in batch.segments:
-        params = _resolve_params(segment[1], batch.keys, run.params_of)
+        params = _resolve_params(segment[1], batch.keys, params_of)
         if segment[0] == "rows":
             _, _, out, more = segment
-            run.failed_batches.append(
-                _FailedBatch(run.n_recorded, params, {}, None, out=out, more=more)
-            )
+            if len(out) != len(params) * n_splits:
+                raise ValueError(
+                    "The checkpoint holds rows of a search with another number "
+                    "of cross-validation splits; delete it or choose another "
+                    "checkpoint path."
+                )
+            for i, candidate in enumerate(params):
+                rows.append(Row(
+                    candidate, out[i * n_splits:(i + 1) * n_splits],
+                    {name: values[i] for name, values in more.items()},
+                ))
         else:
             _, _, extra, message = segment
-            run.failed_batches.append(_FailedBatch(run.n_recorded, params, extra, message))
-    run.n_fits += batch.n_fits
-    if run.fidelity is not None:
-        run.fidelity.n_epochs += batch.n_epochs
-    return list(batch.scores)
-
-
-def publish_replayed(run):
-    """Hand replayed rows to scikit-learn when no batch was fitted for real.
-
-    scikit-learn keeps the rows of a search in lists local to ``fit`` that only
-    ``evaluate_candidates`` fills; a search restored entirely from its
-    checkpoint never calls it. The rows are put into those lists here, and the
-    formatted results into the variable ``fit`` reads them from.
-    """
-    cells, missing = closure_cells(run.evaluate_candidates, RESULT_CELLS)
-    if missing:  # pragma: no cover
-        raise RuntimeError(
-            "This version of scikit-learn does not let a search restored entirely "
-            f"from its checkpoint {run.checkpoint.path!r} publish its results; "
-            "delete the checkpoint to run the search again."
-        )
-    params, out, more = run.splice([], run.search.n_splits_, [], {})
-    run.failed_batches.clear()
-    append_results(run.search, cells, params, out, more)
+            rows.extend(Row(candidate, failed_entries(message), extra)
+                        for candidate in params)
+    return rows

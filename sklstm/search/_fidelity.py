@@ -17,38 +17,29 @@ Inside a :class:`~sklearn.pipeline.Pipeline` the preprocessing steps are fitted
 once per fold, on the first rung; later rungs transform the fold's training
 data with them and continue only the final LSTM step.
 
-Each candidate's row in ``cv_results_`` holds its scores at the highest rung it
-reached, built in the same per-split format as scikit-learn's
-``_fit_and_score`` and appended to the lists that ``BaseSearchCV.fit``
-accumulates, so ``cv_results_``, ``best_params_``, ``refit`` and multi-metric
-scoring keep working. The fit times are the sums over the rungs.
+Each candidate's row holds its per-split entries at the highest rung it
+reached (the fit times are the sums over the rungs) and, as extra columns,
+the epochs it was trained for, its rung and its mean score at every rung. The
+rows go to the search's result table like any other, so ``cv_results_``,
+``best_params_``, ``refit`` and multi-metric scoring keep working.
 
-The data, the fold splits, the scorers and the accumulated results are those
-of the running ``BaseSearchCV.fit``: they are read from the variables that
-scikit-learn's ``evaluate_candidates`` closure holds, since ``_run_search``
-receives nothing else.
+Every fold fit goes through the same per-split fit-and-score as the plain
+path (:func:`sklstm.search._evaluation.fit_and_score`), with the search's
+data, splits and scorer (:class:`~sklstm.search._evaluation.FoldPlan`).
 """
 
 import math
 import numbers
-import time
-import warnings
-from traceback import format_exc
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection._validation import (
-    _insert_error_scores,
-    _score,
-    _warn_or_raise_about_fit_failures,
-)
 from sklearn.pipeline import Pipeline
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import _safe_split
-from sklearn.utils.validation import _check_method_params, _num_samples
+from sklearn.utils.parallel import Parallel, delayed
 
-from ._fit_state import RESULT_CELLS, append_results, closure_cells
+from .._sklearn_compat import Interval, StrOptions
+from .._warnings import warn_caller
+from ._evaluation import fit_and_score
+from ._results import Row
 from ._space import _find_lstm_prefix
 
 __all__ = []
@@ -60,8 +51,6 @@ FIDELITY_CONSTRAINTS = {
     "max_resource": [Interval(numbers.Integral, 1, None, closed="left"), None],
     "reduction_factor": [Interval(numbers.Real, 2, None, closed="left")],
 }
-
-_CLOSURE_NAMES = ("X", "y", "routed_params", "fit_and_score_kwargs") + RESULT_CELLS
 
 
 def rung_resources(min_resource, max_resource, factor):
@@ -111,12 +100,11 @@ def make_fidelity(search, subspaces):
         unused = [name for name in ("min_resource", "max_resource")
                   if getattr(search, name) is not None]
         if unused:
-            warnings.warn(
+            warn_caller(
                 f"{' and '.join(unused)} {'has' if len(unused) == 1 else 'have'} "
                 "no effect without resource='max_epochs': every candidate is "
                 "trained for the estimator's own max_epochs.",
                 UserWarning,
-                stacklevel=6,  # the caller of fit
             )
         return None
     estimator = search.estimator
@@ -151,17 +139,6 @@ def make_fidelity(search, subspaces):
 
 
 # ------------------------------------------------------------ fold tasks
-def _continue_training(model, prefix, X, y, epochs):
-    """Train the LSTM step of a fitted model for ``epochs`` more epochs."""
-    est = model
-    for _ in prefix.split("__")[:-1]:
-        if len(est.steps) > 1:
-            X = est[:-1].transform(X)  # fitted on the first rung, never refitted
-        est = est.steps[-1][1]
-    est.set_params(warm_start=True, max_epochs=int(epochs))
-    est.fit(X, y)
-
-
 def _lstm_of(model, prefix):
     est = model
     for _ in prefix.split("__")[:-1]:
@@ -169,56 +146,42 @@ def _lstm_of(model, prefix):
     return est
 
 
-def _fold_step(model, first, epochs, prefix, X, y, train, test, ctx):
+class _Continue:
+    """Train the LSTM step of a fitted fold model for ``epochs`` more epochs.
+
+    In a Pipeline the preprocessing steps, fitted on the first rung, only
+    transform the fold's training rows.
+    """
+
+    def __init__(self, prefix, epochs):
+        self.prefix = prefix
+        self.epochs = int(epochs)
+
+    def __call__(self, model, X, y, fit_params):
+        est = model
+        for _ in self.prefix.split("__")[:-1]:
+            if len(est.steps) > 1:
+                X = est[:-1].transform(X)  # fitted on the first rung, never refitted
+            est = est.steps[-1][1]
+        est.set_params(warm_start=True, max_epochs=self.epochs)
+        est.fit(X, y)
+
+
+def _fold_step(model, first, epochs, prefix, X, y, data, split, callback_ctx, caller):
     """Fit (first rung) or continue one fold model, then score it.
 
-    Returns the model (``None`` after a failure), the ``_fit_and_score``-style
-    entry and the number of epochs actually trained.
+    Returns the model (``None`` after a failure), the per-split entry and the
+    number of epochs actually trained.
     """
-    scorer = ctx["scorer"]
-    error_score = ctx["error_score"]
-    X_train, y_train = _safe_split(model, X, y, train)
-    X_test, y_test = _safe_split(model, X, y, test, train)
-    score_params = ctx["score_params"]
-    score_test = _check_method_params(X, params=score_params, indices=test)
-    score_train = _check_method_params(X, params=score_params, indices=train)
     before = 0 if first else getattr(_lstm_of(model, prefix), "n_iter_", 0)
-    entry = {}
-    start = time.time()
-    try:
-        if first:
-            model.fit(X_train, y_train)
-        else:
-            _continue_training(model, prefix, X_train, y_train, epochs)
-    except Exception:
-        if error_score == "raise":
-            raise
-        fit_time = time.time() - start
-        if hasattr(scorer, "_scorers"):
-            test_scores = {name: error_score for name in scorer._scorers}
-            train_scores = dict(test_scores)
-        else:
-            test_scores = train_scores = error_score
-        entry["fit_error"] = format_exc()
-        score_time = 0.0
-        done = epochs
-        model = None
-    else:
-        entry["fit_error"] = None
-        fit_time = time.time() - start
-        test_scores = _score(model, X_test, y_test, scorer, score_test, error_score)
-        score_time = time.time() - start - fit_time
-        if ctx["return_train_score"]:
-            train_scores = _score(model, X_train, y_train, scorer, score_train,
-                                  error_score)
-        done = getattr(_lstm_of(model, prefix), "n_iter_", before + epochs) - before
-    entry["test_scores"] = test_scores
-    if ctx["return_train_score"]:
-        entry["train_scores"] = train_scores
-    entry["n_test_samples"] = _num_samples(X_test)
-    entry["fit_time"] = fit_time
-    entry["score_time"] = score_time
-    return model, entry, int(done)
+    entry, fitted = fit_and_score(
+        model, X, y, data, split, train_model=None if first else _Continue(prefix, epochs),
+        callback_ctx=callback_ctx, caller=caller,
+    )
+    if fitted is None:
+        return None, entry, int(epochs)
+    done = getattr(_lstm_of(fitted, prefix), "n_iter_", before + epochs) - before
+    return fitted, entry, int(done)
 
 
 def _mean_scores(entries):
@@ -270,60 +233,33 @@ class _SuccessiveHalving:
         self.resources = list(resources)
         self.factor = factor
         self.n_epochs = 0  # epochs trained over all folds and candidates
-        self.rung_of = {}  # canonical key -> highest rung reached
         self.metrics = None  # metric names of the rung columns, once known
         self.on_rung = None  # test hook: called as on_rung(k, alive, models)
-        self._cells = None
-        self._data = None
 
     @property
     def max_resource(self):
         return self.resources[-1]
 
-    def completed(self, key, run=None):
-        """Whether a configuration was trained for the full budget."""
-        rung = self._rung(run, key)
-        return rung is None or rung == len(self.resources) - 1
+    @property
+    def last_rung(self):
+        return len(self.resources) - 1
+
+    def completed(self, rung):
+        """Whether a candidate at ``rung`` (None: not multi-fidelity) got the
+        full budget."""
+        return rung is None or rung == self.last_rung
 
     def n_promoted(self, n):
         """Number of candidates promoted out of ``n``."""
         return max(1, int(n // self.factor))
 
-    # -- the running fit --------------------------------------------------
-    def _bind(self, run):
-        if self._data is not None:
-            return self._data
-        search = run.search
-        cells, missing = closure_cells(run.evaluate_candidates, _CLOSURE_NAMES)
-        if missing:
-            raise RuntimeError(
-                "Multi-fidelity search needs the state of scikit-learn's "
-                "BaseSearchCV.fit, which this scikit-learn version does not expose "
-                f"in the same way (missing {missing}); set resource=None."
-            )
-        self._cells = cells
-        X = cells["X"].cell_contents
-        y = cells["y"].cell_contents
-        routed = cells["routed_params"].cell_contents
-        kwargs = cells["fit_and_score_kwargs"].cell_contents
-        if kwargs.get("fit_params"):
+    def check_data(self, data):
+        """Refuse what continued training cannot honour."""
+        if data.fit_params:
             raise ValueError(
                 "Multi-fidelity search does not support fit parameters "
-                f"({sorted(kwargs['fit_params'])}); set resource=None to pass them."
+                f"({sorted(data.fit_params)}); set resource=None to pass them."
             )
-        splits = list(search._checked_cv_orig.split(X, y, **routed.splitter.split))
-        self._data = {
-            "X": X,
-            "y": y,
-            "splits": splits,
-            "ctx": {
-                "scorer": kwargs["scorer"],
-                "score_params": kwargs.get("score_params") or {},
-                "return_train_score": kwargs.get("return_train_score", False),
-                "error_score": search.error_score,
-            },
-        }
-        return self._data
 
     def _metric(self, search, scores):
         if not isinstance(scores, dict):
@@ -333,11 +269,13 @@ class _SuccessiveHalving:
         return next(iter(scores.values()))
 
     # -- one batch --------------------------------------------------------
-    def run_batch(self, search, params_list, data, promote_all=False):
+    def run_batch(self, search, params_list, X, y, data, promote_all=False,
+                  callback_contexts=None):
         """Run the rungs over a batch of candidates.
 
         With ``promote_all``, every candidate with a finite score goes on to
-        the next rung.
+        the next rung. ``callback_contexts``, when given, returns the
+        scikit-learn callback context of each fold fit.
 
         Returns
         -------
@@ -352,8 +290,7 @@ class _SuccessiveHalving:
             trained on (a float, or a dict by metric with multi-metric
             scoring; NaN where a fold fit failed).
         """
-        X, y, splits, ctx = data["X"], data["y"], data["splits"], data["ctx"]
-        n_splits = len(splits)
+        n_splits = data.n_splits
         base = clone(search.estimator)
         name = self.prefix + "max_epochs"
         schedule = self.prefix + "lr_schedule_epochs"
@@ -381,10 +318,12 @@ class _SuccessiveHalving:
                     params[schedule] = self.resources[-1]
                 return clone(base).set_params(**params)
 
+            contexts = (callback_contexts(len(tasks)) if callback_contexts is not None
+                        else [None] * len(tasks))
             outs = parallel(
                 delayed(_fold_step)(model_of(c, s), k == 0, epochs, self.prefix, X, y,
-                                    splits[s][0], splits[s][1], ctx)
-                for c, s in tasks
+                                    data, s, ctx, search if ctx is not None else None)
+                for (c, s), ctx in zip(tasks, contexts)
             )
             n_tasks += len(tasks)
             for (c, s), (model, entry, done) in zip(tasks, outs):
@@ -419,54 +358,55 @@ class _SuccessiveHalving:
             rung_scores,
         )
 
-    # -- glue with _SearchRun ----------------------------------------------
-    def cross_validate(self, run, keys, extra):
-        """Evaluate new configurations; the multi-fidelity ``_cross_validate``."""
-        search = run.search
-        data = self._bind(run)
-        params = [run.params_of(key) for key in keys]
-        # re-scored candidates (keys with a round) go to the full budget
+    def evaluate(self, search, params, extra, X, y, data, promote_all=False,
+                 callback_contexts=None):
+        """Evaluate a batch of candidates through the rungs.
+
+        Returns
+        -------
+        rows : list of Row
+            One row per candidate, with its entries at its highest rung and
+            the ``n_resources``, ``rung`` and per-rung score columns.
+        scores : list of float
+            Each candidate's score at its highest rung, as promotion ranked
+            it (NaN for a failed candidate).
+        n_fits : int
+            Number of fold fits run.
+        n_epochs : int
+            Epochs trained.
+        """
+        epochs_before = self.n_epochs
         per_candidate, reached, n_tasks, rung_scores = self.run_batch(
-            search, params, data, promote_all=any(len(key) > 2 for key in keys)
+            search, params, X, y, data, promote_all=promote_all,
+            callback_contexts=callback_contexts,
         )
-        run.n_fits += n_tasks
-        for key, rung in zip(keys, reached):
-            self.rung_of[key] = rung
         entries = [entry for cand in per_candidate for entry in cand]
-        more = {name: [value] * len(params) for name, value in extra.items()}
-        more["n_resources"] = [self.resources[r] for r in reached]
-        more["rung"] = list(reached)
-        metrics = self._metric_names(data["ctx"]["scorer"], entries)
+        metrics = self._metric_names(data, entries)
         if metrics is not None:
             self.metrics = metrics
         # a batch that failed before any metric name was known gets no rung
-        # columns; format_columns fills its rows with NaN
+        # columns; the result table fills them with NaN
         columns = self._rung_columns(self.metrics or [])
-        for (k, metric), column in columns.items():
-            more[column] = [_metric_of(cand.get(k), metric) for cand in rung_scores]
-        try:
-            _warn_or_raise_about_fit_failures(entries, search.error_score)
-        except ValueError as exc:
-            batch_extra = dict(extra, n_resources=self.resources[0], rung=0)
-            batch_extra.update(dict.fromkeys(columns.values(), math.nan))
-            if not run.record_failed_batch(params, batch_extra, exc, run.n_recorded):
-                raise
-            return [math.nan] * len(params)
-        if callable(search.scoring):
-            _insert_error_scores(entries, search.error_score)
-        append_results(search, self._cells, params, entries, more)
-        # each candidate's score at its highest rung, as promotion ranked it
-        return [self._metric(search, scores[r]) for scores, r in zip(rung_scores, reached)]
+        rows = []
+        for c, candidate in enumerate(params):
+            row_extra = dict(extra)
+            row_extra["n_resources"] = self.resources[reached[c]]
+            row_extra["rung"] = reached[c]
+            for (k, metric), column in columns.items():
+                row_extra[column] = _metric_of(rung_scores[c].get(k), metric)
+            rows.append(Row(candidate, per_candidate[c], row_extra))
+        scores = [self._metric(search, cand[r]) for cand, r in zip(rung_scores, reached)]
+        return rows, scores, n_tasks, self.n_epochs - epochs_before
 
-    def _metric_names(self, scorer, entries):
+    def _metric_names(self, data, entries):
         """Names of the metrics scored: ``["score"]`` for a single metric.
 
         A callable ``scoring`` may return a dict: its keys are then read from
         a successful fold entry. None when a batch tells nothing new (every
         fit failed, or an earlier batch already named the metrics).
         """
-        if hasattr(scorer, "_scorers"):
-            return list(scorer._scorers)
+        if data.metric_names is not None:
+            return list(data.metric_names)
         ok = [e["test_scores"] for e in entries if e["fit_error"] is None]
         for scores in ok:
             if isinstance(scores, dict):
@@ -474,15 +414,6 @@ class _SuccessiveHalving:
         if ok and self.metrics is None:
             return ["score"]
         return None
-
-    @staticmethod
-    def format_columns(results):
-        """Rung columns as float arrays (rows of failed batches hold None)."""
-        for key in results:
-            if key.startswith("rung") and "_mean_test_" in key:
-                results[key] = np.array(
-                    [math.nan if v is None else v for v in results[key]], dtype=float
-                )
 
     def _rung_columns(self, metrics):
         """``cv_results_`` column of each (rung, metric): ``rung0_mean_test_score``..."""
@@ -504,8 +435,6 @@ class _SuccessiveHalving:
         if full.all() or not full.any():
             return
         failed = np.asarray(failed, dtype=bool)
-        if len(failed) != len(full):
-            failed = np.zeros(len(full), dtype=bool)
         tier = np.where(failed, 0, np.where(full, 2, 1))
         for key in [k for k in results if k.startswith("rank_test_")]:
             means = np.array(results["mean_test_" + key[len("rank_test_"):]], dtype=float)
@@ -520,59 +449,30 @@ class _SuccessiveHalving:
                 prev = i
             results[key] = ranks
 
-    def _rung(self, run, key):
-        """Highest rung of a configuration; also for rows replayed from a checkpoint."""
-        if key not in self.rung_of and run is not None:
-            params = run.params_of(key)
-            for batch in run.failed_batches:
-                more = getattr(batch, "more", None) or {}
-                for other, rung in zip(batch.params, more.get("rung") or ()):
-                    try:
-                        same = bool(other == params)
-                    except Exception:  # pragma: no cover - exotic parameter values
-                        same = False
-                    if same and rung is not None:
-                        self.rung_of[key] = int(rung)
-        return self.rung_of.get(key)
-
-    def prepare_refit(self, run):
-        """Make the refit train for ``max_resource`` epochs, as the best candidate was.
+    def refit_params(self):
+        """Parameters that make the refit train for ``max_resource`` epochs.
 
         ``best_params_`` always belongs to a candidate trained for the full
         budget, so the refitted ``best_estimator_`` gets the same number of
-        epochs rather than the estimator's own ``max_epochs``. The change is
-        made on the clone that ``BaseSearchCV.fit`` refits from, never on the
-        user's estimator. A candidate whose ``lr_schedule_epochs`` is ``None``
-        was searched with a schedule of ``max_resource`` epochs; its refit,
-        with ``max_epochs=max_resource``, gets the same schedule.
+        epochs rather than the estimator's own ``max_epochs``. A candidate
+        whose ``lr_schedule_epochs`` is ``None`` was searched with a schedule
+        of ``max_resource`` epochs; its refit, with
+        ``max_epochs=max_resource``, gets the same schedule.
         """
-        cells, missing = closure_cells(run.evaluate_candidates, ("base_estimator",))
-        if missing:  # pragma: no cover - a scikit-learn that keeps its state elsewhere
-            warnings.warn(
-                "This scikit-learn version does not expose the estimator that "
-                "BaseSearchCV.fit refits; best_estimator_ is trained for the "
-                "estimator's own max_epochs, not max_resource "
-                f"({self.max_resource}).",
-                UserWarning,
-                stacklevel=4,
-            )
-            return
-        cells["base_estimator"].cell_contents.set_params(
-            **{self.prefix + "max_epochs": self.max_resource}
-        )
+        return {self.prefix + "max_epochs": self.max_resource}
 
-    def surrogate_scores(self, keys, scores, run=None):
+    def surrogate_scores(self, rungs, scores):
         """Scores to tell a surrogate model: stopped candidates penalised.
 
-        A candidate stopped before the last rung is told its last-rung score,
-        but never more than the lowest final score of the candidates that
-        completed the full budget in the same batch. Its low-budget score is
-        informative (it ranks the stopped candidates among themselves) yet
-        not comparable with full-budget scores; the cap keeps the order
-        that successive halving decided.
+        ``rungs`` holds the highest rung of each candidate. A candidate
+        stopped before the last rung is told its last-rung score, but never
+        more than the lowest final score of the candidates that completed the
+        full budget in the same batch. Its low-budget score is informative
+        (it ranks the stopped candidates among themselves) yet not comparable
+        with full-budget scores; the cap keeps the order that successive
+        halving decided.
         """
-        last = len(self.resources) - 1
-        rungs = [self._rung(run, key) for key in keys]
+        last = self.last_rung
         done = [
             s for rung, s in zip(rungs, scores)
             if s is not None and math.isfinite(s) and rung == last

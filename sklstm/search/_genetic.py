@@ -1,17 +1,14 @@
 """GeneticSearchCV: scikit-learn glue around the genetic engine of ``_ga``."""
 
-import os
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.model_selection._search import BaseSearchCV
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._common import _draw_seeds, _SearchMixin, _SearchRun, _torch_thread_share
-from ._checkpoint import search_seeds
-from ._fidelity import FIDELITY_CONSTRAINTS, make_fidelity
+from .._sklearn_compat import Interval, StrOptions
+from ._base import _BaseSearch, _Strategy, fill_doc
+from ._fidelity import make_fidelity
 from ._ga import ALGORITHMS, Gene, GeneticEngine
-from ._space import _parse_search_spaces, check_space_values, initial_keys
+from ._space import initial_keys
 
 __all__ = ["GeneticSearchCV"]
 
@@ -22,16 +19,16 @@ def _gene(dimension):
     return Gene(dimension.kind, dimension.low, dimension.high, log=dimension.log)
 
 
-class GeneticSearchCV(_SearchMixin, BaseSearchCV):
+class GeneticSearchCV(_BaseSearch):
     """Evolutionary search of hyperparameters with cross-validation.
 
     A population of configurations evolves by tournament selection, crossover
     (numeric genes blend, categorical genes swap) and mutation (a Gaussian
     step for numeric genes, on a log scale where the dimension is
     log-uniform; a resample for categorical genes). Each generation is
-    cross-validated in one batch through scikit-learn's own search machinery,
-    so ``cv_results_``, ``refit``, multi-metric scoring, ``error_score``,
-    ``n_jobs`` and any joblib backend, and metadata routing behave as in
+    cross-validated in one batch, and ``cv_results_``, ``refit``,
+    multi-metric scoring, ``error_score``, ``n_jobs`` and any joblib backend,
+    and metadata routing behave as in
     :class:`~sklearn.model_selection.GridSearchCV`.
 
     Every configuration is cross-validated once per ``fit``: individuals that
@@ -41,9 +38,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
 
     Parameters
     ----------
-    estimator : estimator object
-        The estimator to tune (an LSTM estimator, a Pipeline, or any
-        scikit-learn estimator).
+    {{estimator}}
     search_spaces : dict, list of dict or None, default=None
         Parameter names mapped to scikit-optimize dimensions (``Integer``,
         ``Real``, ``Categorical``), ``(low, high)`` or ``(low, high, prior)``
@@ -91,17 +86,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         lower than a full-budget score, so it rarely survives selection).
         ``None`` trains every candidate for the estimator's own
         ``max_epochs``.
-    min_resource : int, default=None
-        Epochs of the first rung (at least this many: the rungs are
-        ``max_resource / reduction_factor**k``, rounded). ``None`` means
-        ``max_resource / reduction_factor**2``, i.e. three rungs.
-    max_resource : int, default=None
-        Epochs of the last rung; ``None`` means the estimator's
-        ``max_epochs``. The refitted ``best_estimator_`` is trained for
-        ``max_resource`` epochs too, as the best candidate was.
-    reduction_factor : float, default=3
-        Only ``1 / reduction_factor`` of a rung's candidates are promoted to
-        the next rung, which trains them ``reduction_factor`` times longer.
+    {{fidelity_budgets}}
     n_generations_no_change : int, default=None
         Stop after this many generations without improvement of the best
         score.
@@ -118,19 +103,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         so that the search starts from the configuration you have (with the
         default space, the untuned defaults); a list of parameter dicts,
         each inside the space: those; ``None``: none. They take the first places of the initial population.
-    rescore_top : int, default=3
-        After the search, the ``rescore_top`` best candidates are
-        cross-validated once more, on the same folds, with fresh weight seeds
-        (the LSTM estimator's ``random_state`` is varied; at the full budget
-        with multi-fidelity search; only for an LSTM estimator, alone or in
-        a pipeline). The one with the best mean over its two runs
-        is ranked first and refitted: the best score of a search is the
-        maximum over many noisy training runs and favours a configuration
-        that was lucky once. Costs ``rescore_top`` more candidates (not
-        counted in ``max_fits`` or ``max_time``); their rows are in
-        ``cv_results_`` with ``rescored`` True, and
-        ``rescored_mean_test_<metric>`` holds the two-run mean of each
-        re-scored candidate. 0 turns it off.
+    {{rescore_top}}
     callbacks : callable or list of callables, default=None
         Called after each generation as ``callback(search, record)``, with the
         generation's ``logbook_`` record (which holds ``n_fits`` and
@@ -146,14 +119,12 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         Number of jobs to run in parallel (fits of one generation).
     refit : bool, str or callable, default=True
         Refit the best candidate on the whole data set.
-    cv : int, cross-validation generator or iterable, default=None
-        Cross-validation splitting strategy (5-fold by default).
+    {{cv_options}}
     verbose : int, default=0
         Progress output: ``>= 1`` prints one line per generation (candidates
         done out of the most there can be, cached ones, fits, best score so
         far); ``>= 2`` adds the best parameters.
-    pre_dispatch : int or str, default="2*n_jobs"
-        Number of jobs dispatched during parallel execution.
+    {{pre_dispatch}}
     random_state : int, RandomState instance or None, default=None
         Makes the search reproducible: seeds the private random generator of
         the evolution and, for each candidate, the ``random_state``
@@ -165,21 +136,8 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         Score recorded for a fit that fails. A candidate with a failed fit
         ranks last in ``cv_results_`` whatever this value; failed and
         non-finite candidates get the lowest possible fitness.
-    return_train_score : bool, default=False
-        Whether ``cv_results_`` includes training scores.
-    checkpoint : str, os.PathLike or None, default=None
-        File in which the state of the search is saved, atomically, after
-        every generation. Fitting again with the same file resumes: the search
-        replays its proposals from the start, takes the results of finished
-        candidates from the file instead of refitting them, and ends with the
-        same ``cv_results_`` and ``best_params_`` as an uninterrupted run
-        (with ``max_time``, a resumed run may stop elsewhere). A file written
-        by a different search (estimator, search space, search parameters or
-        data) raises a ``ValueError``. The file is kept after the fit. It
-        holds plain data (JSON) and a checksum: reading it never runs code,
-        and a damaged file is refused. A lock on ``<checkpoint>.lock`` makes
-        a second search on the same file fail with a ``RuntimeError``; the
-        directory must be writable (checked before the first fit).
+    {{return_train_score}}
+    {{checkpoint}}
 
     Attributes
     ----------
@@ -188,22 +146,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         distinct configuration, plus a ``generation`` column (the generation
         in which a configuration was first evaluated). Per-candidate seeds
         appear as ``param_..._random_state`` columns.
-    best_estimator_ : estimator
-        The best candidate refitted on the whole data (if ``refit``).
-    best_score_ : float
-        Mean cross-validated score of the best candidate.
-    best_params_ : dict
-        Parameters of the best candidate.
-    best_index_ : int
-        Row of the best candidate in ``cv_results_``.
-    scorer_ : function or dict
-        Scorer(s) used.
-    n_splits_ : int
-        Number of cross-validation splits.
-    refit_time_ : float
-        Seconds spent refitting the best candidate.
-    multimetric_ : bool
-        Whether several metrics were used.
+    {{fitted}}
     logbook_ : deap.tools.Logbook
         One record per generation: ``generation``, ``n_evaluated`` (new
         configurations cross-validated), ``n_cached`` (individuals scored from
@@ -219,15 +162,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         Number of cross-validation fits run (the refit excluded).
     n_generations_ : int
         Number of generations run after the initial population.
-    n_resources_ : list of int
-        Epochs of each rung (only with ``resource``); ``cv_results_`` then
-        has ``n_resources`` (epochs the candidate was trained for) and
-        ``rung`` (index of the highest rung it reached) columns, and holds
-        each candidate's scores at that rung. Candidates that got the full
-        budget rank above the stopped ones.
-    n_epochs_spent_ : int
-        Epochs trained over all folds and candidates (only with
-        ``resource``).
+    {{fidelity_fitted}}
     stop_reason_ : str
         ``"n_generations"``, ``"no_improvement"``, ``"max_time"``,
         ``"max_fits"`` or ``"callback"``.
@@ -255,8 +190,7 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
     """
 
     _parameter_constraints: dict = {
-        **BaseSearchCV._parameter_constraints,
-        "search_spaces": [dict, list, tuple, None],
+        **_BaseSearch._parameter_constraints,
         "population_size": [Interval(Integral, 2, None, closed="left")],
         "n_generations": [Interval(Integral, 0, None, closed="left")],
         "crossover_probability": [Interval(Real, 0, 1, closed="both")],
@@ -266,15 +200,8 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         "hall_of_fame_size": [Interval(Integral, 1, None, closed="left")],
         "algorithm": [StrOptions(set(ALGORITHMS))],
         "offspring_size": [Interval(Integral, 1, None, closed="left"), None],
-        **FIDELITY_CONSTRAINTS,
         "n_generations_no_change": [Interval(Integral, 1, None, closed="left"), None],
-        "max_time": [Interval(Real, 0, None, closed="neither"), None],
         "max_fits": [Interval(Integral, 1, None, closed="left"), None],
-        "callbacks": [callable, list, tuple, None],
-        "random_state": ["random_state"],
-        "checkpoint": [str, os.PathLike, None],
-        "rescore_top": [Interval(Integral, 0, None, closed="left")],
-        "initial_candidates": [StrOptions({"estimator"}), list, tuple, None],
     }
 
     def __init__(
@@ -313,17 +240,14 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         initial_candidates="estimator",
     ):
         super().__init__(
-            estimator=estimator,
-            scoring=scoring,
-            n_jobs=n_jobs,
-            refit=refit,
-            cv=cv,
-            verbose=verbose,
-            pre_dispatch=pre_dispatch,
-            error_score=error_score,
-            return_train_score=return_train_score,
+            estimator, search_spaces, resource=resource, min_resource=min_resource,
+            max_resource=max_resource, reduction_factor=reduction_factor,
+            scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv, verbose=verbose,
+            pre_dispatch=pre_dispatch, random_state=random_state,
+            error_score=error_score, return_train_score=return_train_score,
+            max_time=max_time, callbacks=callbacks, checkpoint=checkpoint,
+            rescore_top=rescore_top, initial_candidates=initial_candidates,
         )
-        self.search_spaces = search_spaces
         self.population_size = population_size
         self.n_generations = n_generations
         self.crossover_probability = crossover_probability
@@ -333,20 +257,10 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
         self.hall_of_fame_size = hall_of_fame_size
         self.algorithm = algorithm
         self.offspring_size = offspring_size
-        self.resource = resource
-        self.min_resource = min_resource
-        self.max_resource = max_resource
-        self.reduction_factor = reduction_factor
         self.n_generations_no_change = n_generations_no_change
-        self.max_time = max_time
         self.max_fits = max_fits
-        self.callbacks = callbacks
-        self.random_state = random_state
-        self.checkpoint = checkpoint
-        self.rescore_top = rescore_top
-        self.initial_candidates = initial_candidates
 
-    def _check_combinations(self):
+    def _check_combinations(self, n_splits):
         mu_lambda = self.algorithm != "eaSimple"
         if mu_lambda and self.crossover_probability + self.mutation_probability > 1:
             raise ValueError(
@@ -360,20 +274,18 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
                 "With algorithm='eaMuCommaLambda', offspring_size must be at "
                 f"least population_size ({self.population_size}), got {offspring}."
             )
-        if self.max_fits is not None and self.max_fits < self.n_splits_:
+        if self.max_fits is not None and self.max_fits < n_splits:
             raise ValueError(
                 f"max_fits={self.max_fits} is smaller than the number of "
-                f"cross-validation splits ({self.n_splits_}): no candidate could "
+                f"cross-validation splits ({n_splits}): no candidate could "
                 "be evaluated."
             )
 
-    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
-        """Evolve the population, one evaluate_candidates call per generation."""
-        subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
-        check_space_values(subspaces, self.estimator)
-        self._check_combinations()
+    def _make_strategy(self, subspaces, n_splits, draw_seeds):
+        """The genetic engine, one batch per generation."""
+        self._check_combinations(n_splits)
         fidelity = make_fidelity(self, subspaces)
-        base_seed, engine_seed = search_seeds(self, _draw_seeds(self.random_state, 2))
+        (engine_seed,) = draw_seeds(1)
         engine = GeneticEngine(
             [[_gene(d) for d in sub.dimensions] for sub in subspaces],
             population_size=self.population_size,
@@ -387,18 +299,32 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
             seed=engine_seed,
             initial=initial_keys(subspaces, self.estimator, self.initial_candidates),
         )
+        return _GeneticStrategy(self, engine, n_splits, fidelity)
+
+
+class _GeneticStrategy(_Strategy):
+    """Evolve the population, one batch per generation."""
+
+    round_column = "generation"
+
+    def __init__(self, search, engine, n_splits, fidelity):
+        self.search = search
+        self.engine = engine
+        self.fidelity = fidelity
         per_generation = (
-            self.population_size if self.algorithm == "eaSimple" else engine.offspring_size
+            search.population_size if search.algorithm == "eaSimple"
+            else engine.offspring_size
         )
-        total = self.population_size + self.n_generations * per_generation
-        max_candidates = None
-        if self.max_fits is not None:
-            max_candidates = self.max_fits // self.n_splits_
-            total = min(total, max_candidates)
-        run = _SearchRun(self, evaluate_candidates, subspaces, base_seed, total=total,
-                         callback_ctx=callback_ctx)
-        run.fidelity = fidelity
-        stop = self._stopping_rules(self.n_generations_no_change)
+        self.total = search.population_size + search.n_generations * per_generation
+        self.max_candidates = None
+        if search.max_fits is not None:
+            self.max_candidates = search.max_fits // n_splits
+            self.total = min(self.total, self.max_candidates)
+        self.n_no_change = search.n_generations_no_change
+        self.result = None
+
+    def run(self, run, stop):
+        max_candidates = self.max_candidates
 
         def evaluate(keys, generation):
             max_new = None if max_candidates is None else max_candidates - run.n_rows
@@ -412,19 +338,13 @@ class GeneticSearchCV(_SearchMixin, BaseSearchCV):
                 reason = "max_fits"
             return reason
 
-        self._search_run = run
-        try:
-            with _torch_thread_share(self.n_jobs):
-                result = engine.run(evaluate, on_generation)
-                run.rescore(self.rescore_top, {"generation": result.n_generations})
-                run.finish()
-        finally:
-            del self._search_run
-        self.logbook_ = result.logbook
-        self.hall_of_fame_ = run.hall_of_fame(self.hall_of_fame_size)
-        self.n_fits_ = run.n_fits
-        self.n_generations_ = result.n_generations
-        if fidelity is not None:
-            self.n_resources_ = list(fidelity.resources)
-            self.n_epochs_spent_ = fidelity.n_epochs
-        self.stop_reason_ = result.stop_reason
+        self.result = self.engine.run(evaluate, on_generation)
+        return self.result.stop_reason, self.result.n_generations
+
+    def finish(self, search, run):
+        search.logbook_ = self.result.logbook
+        search.hall_of_fame_ = run.hall_of_fame(search.hall_of_fame_size)
+        search.n_generations_ = self.result.n_generations
+
+
+fill_doc(GeneticSearchCV, unit="generation")

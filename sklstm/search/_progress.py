@@ -53,19 +53,3 @@ class SearchProgress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-
-
-def report(run, n_new, line):
-    """Report the progress of ``run`` (a ``_SearchRun``) after a batch."""
-    progress = getattr(run, "progress", None)
-    if progress is None:
-        progress = run.progress = SearchProgress(type(run.search).__name__, run.total)
-    best = "n/a" if run.best_key is None else f"{run.best_score:.4g}"
-    progress.update(run.n_rows, best, run.n_fits, line)
-
-
-def close(run):
-    """Close the bar of ``run``, if one was drawn."""
-    progress = getattr(run, "progress", None)
-    if progress is not None:
-        progress.close()

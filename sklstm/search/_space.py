@@ -22,11 +22,17 @@ parameters are built.
 
 import math
 import numbers
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
 from skopt.space import Categorical, Dimension, Integer, Real
+
+from .._sklearn_compat import (
+    InvalidParameterError,
+    parameter_constraints,
+    validate_parameter_constraints,
+)
+from .._warnings import warn_caller
 
 __all__ = ["default_lstm_space"]
 
@@ -376,8 +382,8 @@ def _owner_constraint(estimator, name):
     owner = estimator
     if path:
         owner = estimator.get_params(deep=True).get(path)
-    constraints = getattr(owner, "_parameter_constraints", None)
-    if not isinstance(constraints, dict) or param not in constraints:
+    constraints = parameter_constraints(owner) if owner is not None else None
+    if constraints is None or param not in constraints:
         return None
     return owner, param, constraints[param]
 
@@ -391,11 +397,6 @@ def check_space_values(subspaces, estimator):
     during the search (an integer parameter given float bounds, a dropout
     range past 1, a misspelt option).
     """
-    from sklearn.utils._param_validation import (
-        InvalidParameterError,
-        validate_parameter_constraints,
-    )
-
     if estimator is None or not hasattr(estimator, "get_params"):
         return
     for sub in subspaces:
@@ -421,12 +422,11 @@ def check_space_values(subspaces, estimator):
                         f"({int(dim.low)}, {int(dim.high)})."
                         if dim.kind == "real" and "an int" in str(exc) else ""
                     )
-                    warnings.warn(
+                    warn_caller(
                         f"The search space of {dim.name!r} holds the value "
                         f"{value!r}, which {type(owner).__name__} refuses: {exc} "
                         f"Candidates with it will fail.{hint}",
                         UserWarning,
-                        stacklevel=6,  # the caller of fit
                     )
                     break
                 except Exception:  # pragma: no cover - a constraint we cannot check

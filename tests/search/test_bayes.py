@@ -162,3 +162,40 @@ def test_space_constraint_sees_parameter_values():
                                            "space_constraint": allowed}).fit(X, y)
     for p in search.cv_results_["params"]:
         assert p["fit_intercept"] is False and p["C"] < 1.0
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},  # one candidate per batch
+    {"n_points": 3},  # one batch of random draws
+    {"n_points": 2},  # a batch, then one more
+    {"optimizer_kwargs": {"initial_point_generator": "lhs"}},  # a fixed design
+])
+def test_a_small_space_is_covered_without_repeats_while_drawing_at_random(kwargs):
+    # three values and three candidates: each value is evaluated once, and
+    # there is nothing to warn about
+    for seed in range(6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            search = BayesSearchCV(LogisticRegression(), {"C": [0.01, 0.1, 1.0]},
+                                   n_iter=3, cv=2, random_state=seed, rescore_top=0,
+                                   initial_candidates=None, **kwargs).fit(X, y)
+        assert sorted(p["C"] for p in search.cv_results_["params"]) == [0.01, 0.1, 1.0]
+        assert len(search.optimizers_[0].Xi) == 3
+
+
+def test_repeats_of_the_surrogate_are_said_after_the_search():
+    from types import SimpleNamespace
+
+    from sklstm.search._bayes import _BayesStrategy
+    from sklstm.search._space import _parse_search_spaces
+
+    subspaces = _parse_search_spaces({"C": [0.01, 0.1, 1.0]})
+    search = BayesSearchCV(LogisticRegression(), n_iter=3)
+    strategy = _BayesStrategy(search, subspaces, [None], [3], [], None, [None])
+    strategy.proposed = [3]
+    run = SimpleNamespace(cache={(0, (0,)): 0.5, (0, (2,)): 0.6})
+    (note,) = strategy.notes(run)
+    assert note.startswith("BayesSearchCV proposed 3 candidates but evaluated only 2 "
+                           "distinct configurations of the 3 the space holds")
+    run.cache[(0, (1,))] = 0.7
+    assert strategy.notes(run) == []

@@ -371,13 +371,11 @@ def test_error_score_raise_propagates():
 
 def test_surrogate_scores_penalise_stopped():
     sh = _SuccessiveHalving("", [1, 3], 3)
-    keys = ["a", "b", "c", "d"]
-    sh.rung_of = {"a": 1, "b": 0, "c": 0, "d": 0}
-    told = sh.surrogate_scores(keys, [0.6, 0.9, 0.5, math.nan])
+    # the highest rung of each candidate of the batch
+    told = sh.surrogate_scores([1, 0, 0, 0], [0.6, 0.9, 0.5, math.nan])
     assert told[:3] == [0.6, 0.6, 0.5] and math.isnan(told[3])
     # no completed candidate in the batch: scores unchanged
-    sh.rung_of = {"a": 0}
-    assert sh.surrogate_scores(["a"], [0.7]) == [0.7]
+    assert sh.surrogate_scores([0], [0.7]) == [0.7]
 
 
 def test_default_off():

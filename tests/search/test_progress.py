@@ -63,3 +63,15 @@ def test_bar_in_a_terminal(kind, monkeypatch):
     # tqdm's bar: done/total and the elapsed time
     assert f"{n_rows}/" in text and "00:0" in text
     assert f"[{name}] " not in text  # no plain lines besides the bar
+
+
+@pytest.mark.parametrize("kind", ["bayes", "genetic"])
+def test_batch_and_fit_lines_as_scikit_learn_prints_them(kind, capsys):
+    _search(kind, verbose=1).fit(*data())
+    out = capsys.readouterr().out
+    assert "Fitting 3 folds for each of" in out and "[CV " not in out
+    _search(kind, verbose=2).fit(*data())
+    lines = capsys.readouterr().out.splitlines()
+    ends = [line for line in lines if line.startswith("[CV ")]
+    assert ends and all(" END " in line and "score=" in line for line in ends)
+    assert any(line.startswith("[CV 3/3] END criterion=") for line in ends)
