@@ -265,7 +265,8 @@ def test_early_stopping_holds_out_and_restores_best():
 
 def test_warm_start_and_partial_fit_continue_training():
     X, y = make_3d()
-    clf = LSTMClassifier(warm_start=True, **TINY).fit(X, y)
+    # one schedule (the default cosine) spans both fits
+    clf = LSTMClassifier(warm_start=True, lr_schedule_epochs=6, **TINY).fit(X, y)
     weights = [p.detach().clone() for p in clf.net_.module_.parameters()]
     first_curve = list(clf.loss_curve_)
     clf.fit(X, y)
@@ -274,7 +275,7 @@ def test_warm_start_and_partial_fit_continue_training():
     assert any(not torch.equal(w, p) for w, p in
                zip(weights, clf.net_.module_.parameters()))
     # continuing in two steps equals one longer run (same RNG stream)
-    long = LSTMClassifier(**dict(TINY, max_epochs=6)).fit(X, y)
+    long = LSTMClassifier(**dict(TINY, max_epochs=6), lr_schedule_epochs=6).fit(X, y)
     np.testing.assert_allclose(long.predict_proba(X), clf.predict_proba(X), rtol=1e-5)
 
     pf = LSTMClassifier(**TINY)

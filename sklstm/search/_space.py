@@ -482,7 +482,7 @@ def default_lstm_space(estimator=None):
     ``hidden_size``  ``Integer(32, 128, prior="log-uniform", base=2)``
     ``num_layers``   ``Integer(1, 2)``
     ``dropout``      ``Real(0.0, 0.5)``
-    ``lr``           ``Real(3e-4, 3e-3, prior="log-uniform")``
+    ``lr``           ``Real(1e-3, 1e-2, prior="log-uniform")``
     ``batch_size``   ``Categorical([16, 32])``
     ``conv_filters`` ``Categorical([32, 64])``
     ``pooling``      ``Categorical(["attention", "last", "mean"])``
@@ -527,7 +527,7 @@ def default_lstm_space(estimator=None):
         "hidden_size": Integer(32, 128, prior="log-uniform", base=2),
         "num_layers": Integer(1, 2),
         "dropout": Real(0.0, 0.5),
-        "lr": Real(3e-4, 3e-3, prior="log-uniform"),
+        "lr": Real(1e-3, 1e-2, prior="log-uniform"),
         "batch_size": Categorical([16, 32]),
         "conv_filters": Categorical([32, 64]),
         "pooling": Categorical(["attention", "last", "mean"]),
