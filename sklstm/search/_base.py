@@ -60,7 +60,7 @@ from ._run import (
     _StoppingRules,
     _torch_thread_share,
 )
-from ._space import _parse_search_spaces, check_space_values
+from ._space import _parse_search_spaces, check_space_values, initial_keys
 
 __all__ = []
 
@@ -106,6 +106,20 @@ _DOCS = {
         ``cv_results_`` with ``rescored`` True, and
         ``rescored_mean_test_<metric>`` holds the two-run mean of each
         re-scored candidate. 0 turns it off.""",
+    "prefer_estimator": """\
+    prefer_estimator : bool, default=True
+        With ``initial_candidates="estimator"``, keep the estimator as given
+        unless a candidate beats it by more than the noise: the estimator's
+        configuration is re-scored together with the best candidates (one
+        more candidate), and the best of them is chosen only if its mean
+        over its runs exceeds the estimator's by more than one standard
+        error of their fold-by-fold differences; otherwise the estimator's
+        configuration is ranked first and refitted. A search then cannot
+        return a configuration that only looked better by the luck of a few
+        training runs. Applies where re-scoring does (``rescore_top >= 1``,
+        an LSTM estimator), when the estimator's values lie in the space
+        and (with multi-fidelity search) it reached the full budget;
+        ``kept_estimator_`` says whether it was kept.""",
     "checkpoint": """\
     checkpoint : str, os.PathLike or None, default=None
         File in which the state of the search is saved, atomically, after
@@ -136,7 +150,11 @@ _DOCS = {
     refit_time_ : float
         Seconds spent refitting the best candidate.
     multimetric_ : bool
-        Whether several metrics were used.""",
+        Whether several metrics were used.
+    kept_estimator_ : bool
+        Whether the configuration refitted is the estimator's own (see
+        ``prefer_estimator``): because it scored best, or because no
+        candidate beat it by more than the noise.""",
     "fidelity_fitted": """\
     n_resources_ : list of int
         Epochs of each rung (only with ``resource``); ``cv_results_`` then
@@ -269,6 +287,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         "checkpoint": [str, os.PathLike, None],
         "rescore_top": [Interval(Integral, 0, None, closed="left")],
         "initial_candidates": [StrOptions({"estimator"}), list, tuple, None],
+        "prefer_estimator": ["boolean"],
     }
 
     def __init__(self, estimator, search_spaces=None, *, resource=None,
@@ -276,7 +295,8 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
                  scoring=None, n_jobs=None, refit=True, cv=None, verbose=0,
                  pre_dispatch="2*n_jobs", random_state=None, error_score=np.nan,
                  return_train_score=False, max_time=None, callbacks=None,
-                 checkpoint=None, rescore_top=3, initial_candidates="estimator"):
+                 checkpoint=None, rescore_top=3, initial_candidates="estimator",
+                 prefer_estimator=True):
         self.estimator = estimator
         self.search_spaces = search_spaces
         self.resource = resource
@@ -297,6 +317,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         self.checkpoint = checkpoint
         self.rescore_top = rescore_top
         self.initial_candidates = initial_candidates
+        self.prefer_estimator = prefer_estimator
 
     def _make_strategy(self, subspaces, n_splits, draw_seeds):  # pragma: no cover
         """Check the searcher's own options and build its :class:`_Strategy`.
@@ -479,7 +500,8 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         try:
             with _torch_thread_share(self.n_jobs):
                 reason, n_rounds = strategy.run(run, stop)
-                run.rescore(self.rescore_top, {strategy.round_column: n_rounds})
+                run.rescore(self.rescore_top, {strategy.round_column: n_rounds},
+                            initial=self._own_key(prepared.subspaces))
         finally:
             run.close()
         if search_ctx is not None:
@@ -504,6 +526,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         strategy.finish(self, run)
         prepared.notes.extend(strategy.notes(run))
         self.n_fits_ = run.n_fits
+        self.kept_estimator_ = run.kept is not None
         if prepared.fidelity is not None:
             self.n_resources_ = list(prepared.fidelity.resources)
             self.n_epochs_spent_ = prepared.fidelity.n_epochs
@@ -511,6 +534,14 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         if root is not None:
             root.call_on_fit_task_end(estimator=self, X=X, y=y)
         return self
+
+    def _own_key(self, subspaces):
+        """Key of the estimator's own configuration that ``prefer_estimator``
+        guards (None when it does not apply)."""
+        if not self.prefer_estimator or not isinstance(self.initial_candidates, str):
+            return None
+        keys = initial_keys(subspaces, self.estimator, self.initial_candidates)
+        return keys[0] if keys else None
 
     @staticmethod
     def _select_best_index(refit, refit_metric, results):

@@ -226,6 +226,7 @@ class BayesSearchCV(_BaseSearch):
         default space, the untuned defaults); a list of parameter dicts,
         each inside the space: those; ``None``: none. They count in ``n_iter`` and are told to the surrogate.
     {{rescore_top}}
+    {{prefer_estimator}}
     callbacks : callable or list of callables, default=None
         Called after each batch as ``callback(search, record)`` where
         ``record`` is a dict with ``iteration``, ``n_candidates``, ``n_fits``,
@@ -310,6 +311,7 @@ class BayesSearchCV(_BaseSearch):
         checkpoint=None,
         rescore_top=3,
         initial_candidates="estimator",
+        prefer_estimator=True,
     ):
         super().__init__(
             estimator, search_spaces, resource=resource, min_resource=min_resource,
@@ -319,6 +321,7 @@ class BayesSearchCV(_BaseSearch):
             error_score=error_score, return_train_score=return_train_score,
             max_time=max_time, callbacks=callbacks, checkpoint=checkpoint,
             rescore_top=rescore_top, initial_candidates=initial_candidates,
+            prefer_estimator=prefer_estimator,
         )
         self.n_iter = n_iter
         self.n_points = n_points

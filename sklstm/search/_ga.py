@@ -296,6 +296,9 @@ class GeneticEngine:
         self.offspring_size = population_size if offspring_size is None else offspring_size
         self.rng = random.Random(seed)
         self.initial = list(initial)
+        # genomes of the given configurations -> their exact canonical values
+        # (a log gene's exp(log(v)) may be a rounding error away from v)
+        self._given = {}
         self.toolbox = base.Toolbox()
         self.toolbox.register("individual", self._new_individual)
         self.toolbox.register("mate", self._mate)
@@ -331,13 +334,16 @@ class GeneticEngine:
             given = [values for index, values in self.initial if index == subspace]
             genes = self.subspaces[subspace]
             for slot, values in zip(slots, given):
-                population[slot] = _Individual(
-                    [g.encode(v) for g, v in zip(genes, values)], subspace
-                )
+                internal = [g.encode(v) for g, v in zip(genes, values)]
+                self._given[(subspace, tuple(internal))] = tuple(values)
+                population[slot] = _Individual(internal, subspace)
         return population
 
     def key(self, ind):
         """Canonical key ``(subspace, values)`` of an individual."""
+        given = self._given.get((ind.subspace, tuple(ind)))
+        if given is not None:  # a given configuration, unchanged
+            return ind.subspace, given
         genes = self.subspaces[ind.subspace]
         return ind.subspace, tuple(g.decode(x) for g, x in zip(genes, ind))
 

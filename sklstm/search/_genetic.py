@@ -104,6 +104,7 @@ class GeneticSearchCV(_BaseSearch):
         default space, the untuned defaults); a list of parameter dicts,
         each inside the space: those; ``None``: none. They take the first places of the initial population.
     {{rescore_top}}
+    {{prefer_estimator}}
     callbacks : callable or list of callables, default=None
         Called after each generation as ``callback(search, record)``, with the
         generation's ``logbook_`` record (which holds ``n_fits`` and
@@ -238,6 +239,7 @@ class GeneticSearchCV(_BaseSearch):
         checkpoint=None,
         rescore_top=3,
         initial_candidates="estimator",
+        prefer_estimator=True,
     ):
         super().__init__(
             estimator, search_spaces, resource=resource, min_resource=min_resource,
@@ -247,6 +249,7 @@ class GeneticSearchCV(_BaseSearch):
             error_score=error_score, return_train_score=return_train_score,
             max_time=max_time, callbacks=callbacks, checkpoint=checkpoint,
             rescore_top=rescore_top, initial_candidates=initial_candidates,
+            prefer_estimator=prefer_estimator,
         )
         self.population_size = population_size
         self.n_generations = n_generations

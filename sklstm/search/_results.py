@@ -161,6 +161,15 @@ class ResultTable:
             for row, m in zip(rows, means)
         ]
 
+    def split_scores(self, row):
+        """Test scores of the maximised metric of one row, split by split."""
+        metric = self.objective()
+        entries = self.rows[row].entries
+        if metric is None:
+            return np.full(len(entries), np.nan)
+        return np.array([_value(e["test_scores"], metric) for e in entries],
+                        dtype=np.float64)
+
     @property
     def failed(self):
         """Per row, whether any of its fits failed."""

@@ -201,6 +201,7 @@ class _SearchRun:
         self.start = time.monotonic()
         self.rescored = {}  # candidate key -> its re-scored keys
         self.rescored_rows = {}  # the same as rows of the table
+        self.kept = None  # the estimator's own key, when prefer_estimator keeps it
         self.progress = None
         self._open_batches = []  # callback contexts of the running batch
 
@@ -468,7 +469,9 @@ class _SearchRun:
         def order(key):
             rescored = self.rescored_score(key)
             return (
-                # with multi-fidelity, full-budget candidates come first
+                # the estimator's own configuration, when kept, comes first;
+                # with multi-fidelity, full-budget candidates come next
+                key != self.kept,
                 not self.completed(key),
                 rescored is None, -(rescored or 0.0), -self.cache[key], self.rows[key],
             )
@@ -488,7 +491,7 @@ class _SearchRun:
         ]
 
     # -- selection -----------------------------------------------------------
-    def rescore(self, n_top, extra):
+    def rescore(self, n_top, extra, initial=None):
         """Cross-validate the ``n_top`` best candidates again with fresh weight seeds.
 
         The best score of a search is the maximum over many noisy training
@@ -500,8 +503,17 @@ class _SearchRun:
         ``random_state`` is not searched; does nothing with fewer than two
         candidates to choose between. ``extra`` holds the searcher's own
         columns for these rows.
+
+        ``initial`` is the key of the estimator's own configuration to keep
+        unless beaten beyond the noise (see :meth:`keep_unless_beaten`); it
+        is re-scored with the others (so this too applies only where
+        re-scoring does).
         """
         top = [key for key in self._ranked() if self.completed(key)][:n_top]
+        guard = (initial is not None and math.isfinite(self.cache.get(initial, math.nan))
+                 and self.completed(initial))
+        if guard and top and initial not in top:
+            top.append(initial)
         if len(top) < 2 or not all(self.rescore_seed_names[k[0]] for k in top):
             return
         keys = [key + (1,) for key in top]
@@ -510,6 +522,37 @@ class _SearchRun:
         self.evaluate(keys, extra)
         for key, again in zip(top, keys):
             self.rescored[key] = [again]
+        if guard:
+            self.keep_unless_beaten(initial)
+
+    def _split_scores(self, key):
+        """Per-split test scores of every run of a candidate, run by run."""
+        runs = [key] + self.rescored.get(key, [])
+        return [self.table.split_scores(self.rows[k]) for k in runs if k in self.rows]
+
+    def keep_unless_beaten(self, initial):
+        """Rank the candidate ``initial`` first unless the best one beats it
+        by more than one standard error of their paired split differences.
+
+        Splits are paired by run and fold (the same folds for every
+        candidate).
+        """
+        ranked = self._ranked()
+        if not ranked:
+            return
+        best = ranked[0]
+        if best != initial:
+            mine, theirs = self._split_scores(initial), self._split_scores(best)
+            n = min(len(mine), len(theirs))
+            diff = np.concatenate([t - m for t, m in zip(theirs[:n], mine[:n])])
+            diff = diff[np.isfinite(diff)]
+            if diff.size == 0:
+                return
+            # at least two runs of each: two pairs or more
+            se = diff.std(ddof=1) / math.sqrt(diff.size)
+            if diff.mean() > se:
+                return
+        self.kept = initial
 
     def rescored_score(self, key):
         """Mean score of a candidate over its runs, if it was re-scored."""
@@ -521,30 +564,37 @@ class _SearchRun:
 
     def rank_rescored(self, results, metric):
         """``rescored_mean_test_<metric>`` column and ranks that put re-scored
-        candidates first, by that mean."""
-        if not self.rescored_rows:
-            return
+        candidates first, by that mean (and a kept estimator's configuration
+        before them)."""
         n = len(results["params"])
-        means = np.asarray(results[f"mean_test_{metric}"], dtype=float)
-        column = np.full(n, np.nan)
-        for row, again in self.rescored_rows.items():
-            if again < n:
-                column[row] = (means[row] + means[again]) / 2
-        results[f"rescored_mean_test_{metric}"] = column
         name = f"rank_test_{metric}"
-        if name not in results or np.isnan(column).all():
-            return
-        previous = np.asarray(results[name])
-        order = sorted(
-            range(n),
-            key=lambda i: (np.isnan(column[i]), -np.nan_to_num(column[i]), previous[i]),
-        )
-        ranks = np.empty(n, dtype=np.int32)
-        for pos, i in enumerate(order):
-            tie = pos and (column[i], previous[i]) == (column[order[pos - 1]],
-                                                       previous[order[pos - 1]])
-            ranks[i] = ranks[order[pos - 1]] if tie else pos + 1
-        results[name] = ranks
+        if self.rescored_rows:
+            means = np.asarray(results[f"mean_test_{metric}"], dtype=float)
+            column = np.full(n, np.nan)
+            for row, again in self.rescored_rows.items():
+                if again < n:
+                    column[row] = (means[row] + means[again]) / 2
+            results[f"rescored_mean_test_{metric}"] = column
+            if name in results and not np.isnan(column).all():
+                previous = np.asarray(results[name])
+                results[name] = _ranks_in_order(
+                    # rows not re-scored keep their order and never tie
+                    n, lambda i: (np.isnan(column[i]), -np.nan_to_num(column[i]),
+                                  previous[i], i if np.isnan(column[i]) else -1))
+        kept = self.rows.get(self.kept)
+        if name in results and kept is not None and kept < n:
+            previous = np.asarray(results[name])
+            results[name] = _ranks_in_order(n, lambda i: (i != kept, previous[i]))
+
+
+def _ranks_in_order(n, order_key):
+    """Ranks 1.. of ``n`` rows sorted by ``order_key``; equal keys tie."""
+    order = sorted(range(n), key=order_key)
+    ranks = np.empty(n, dtype=np.int32)
+    for pos, i in enumerate(order):
+        tie = pos and order_key(i) == order_key(order[pos - 1])
+        ranks[i] = ranks[order[pos - 1]] if tie else pos + 1
+    return ranks
 
 
 class _StoppingRules:

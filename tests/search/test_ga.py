@@ -7,6 +7,7 @@ import random
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sklstm.search._ga as ga
@@ -224,3 +225,24 @@ def test_mu_lambda_parents_are_tournament_winners(crossover, mutation):
     mixed = [population[3], population[3], population[5]]
     pairs = [engine._select_parents(mixed, 2) for _ in range(50)]
     assert all(sorted(p[0] for p in pair) == [3.0, 5.0] for pair in pairs)
+
+
+@pytest.mark.parametrize("value", [1e-3, 3e-3, 0.0023627721948300735, 7.0])
+def test_given_configurations_are_evaluated_exactly(value):
+    # exp(log(1e-3)) is 1.0000000000000002e-3: a given configuration (the
+    # estimator's own) must reach the evaluation as given, not one rounding
+    # error away, and still take part in variation
+    genes = [Gene("real", 1e-4, 10.0, log=True), Gene("int", 16, 256, log=True)]
+    assert any(genes[0].decode(genes[0].encode(v)) != v for v in (1e-3, 3e-3))
+    engine = GeneticEngine([genes], population_size=4, n_generations=2, seed=0,
+                           initial=[(0, (value, 100))])
+    seen = []
+
+    def evaluate(keys, generation):
+        seen.append(list(keys))
+        return [-abs(v[0] - 1.0) for _, v in keys], len(keys)
+
+    engine.run(evaluate)
+    assert seen[0][0] == (0, (value, 100))
+    later = [v for batch in seen[1:] for _, v in batch]
+    assert later and all(1e-4 <= v[0] <= 10.0 for v in later)

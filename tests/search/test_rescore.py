@@ -1,5 +1,7 @@
 """Re-scoring the best candidates with fresh weight seeds before the refit."""
 
+import zlib
+
 import numpy as np
 import pytest
 import torch
@@ -43,6 +45,8 @@ def _search(kind, estimator=None, **kwargs):
     space = kwargs.pop("space", {"lr": (1e-4, 1.0, "log-uniform")})
     kwargs.setdefault("cv", 2)
     kwargs.setdefault("random_state", 0)
+    # these tests are about re-scoring alone; prefer_estimator has its own below
+    kwargs.setdefault("prefer_estimator", False)
     if kind == "bayes":
         return BayesSearchCV(estimator, space, n_iter=8,
                              optimizer_kwargs={"n_initial_points": 8}, **kwargs)
@@ -147,3 +151,106 @@ def test_checkpoint_resume_replays_the_rescoring(kind, tmp_path):
     np.testing.assert_array_equal(resumed.cv_results_["rescored_mean_test_score"],
                                   full.cv_results_["rescored_mean_test_score"])
     assert resumed.best_index_ == full.best_index_
+
+
+# -- prefer_estimator: the estimator as given stays unless beaten beyond noise
+class NoisyLSTM(LSTMClassifier):
+    """Scores ``slope`` times a quality of its ``lr`` (best at 1e-2) plus luck
+    drawn from its seed and the fold, uniform on ``[0, amplitude)``."""
+
+    slope = 1.0
+    amplitude = 1.0
+
+    def score(self, X, y):
+        fold = zlib.crc32(np.ascontiguousarray(X).tobytes())
+        luck = np.random.RandomState((self.random_state + fold) % 2**31).uniform(
+            0, self.amplitude)
+        return float(-self.slope * abs(np.log10(self.lr) + 2) + luck)
+
+
+class FlatLSTM(NoisyLSTM):
+    """Every configuration is equally good: only luck separates them."""
+
+    slope = 0.0
+
+
+class ClearLSTM(NoisyLSTM):
+    """Configurations differ far beyond their luck."""
+
+    amplitude = 0.01
+
+
+def _expected_keep(search, own_lr):
+    """The documented rule, recomputed from ``cv_results_``: keep the
+    estimator's configuration unless the best other re-scored candidate's
+    fold-by-fold differences to it have a mean above one standard error."""
+    res = search.cv_results_
+    flags = np.asarray(res["rescored"], dtype=bool)
+    lrs = [p["lr"] for p in res["params"]]
+
+    def splits(i):
+        rows = [i] + [j for j in np.flatnonzero(flags) if lrs[j] == lrs[i]]
+        return np.array([[res[f"split{f}_test_score"][r] for f in range(search.n_splits_)]
+                         for r in rows])
+
+    own = [i for i in np.flatnonzero(~flags) if lrs[i] == own_lr]
+    assert len(own) == 1, "the estimator's configuration was evaluated once"
+    own = own[0]
+    column = np.asarray(res["rescored_mean_test_score"])
+    assert np.isfinite(column[own]), "the estimator's configuration was re-scored"
+    others = [i for i in np.flatnonzero(np.isfinite(column)) if i != own]
+    best = max(others, key=lambda i: column[i])
+    diff = (splits(best) - splits(own)).ravel()
+    keep = diff.mean() <= diff.std(ddof=1) / np.sqrt(diff.size)
+    return keep, own, best
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_estimator_is_kept_when_candidates_only_look_better_by_luck(kind):
+    est = FlatLSTM(hidden_size=2, max_epochs=1, batch_size=30, lr=1e-3)
+    search = _search(kind, est, prefer_estimator=True, rescore_top=3).fit(X, y)
+    keep, own, best = _expected_keep(search, 1e-3)
+    assert keep and search.kept_estimator_
+    assert search.best_index_ == own and search.best_params_["lr"] == 1e-3
+    assert search.cv_results_["rank_test_score"][own] == 1
+    assert search.best_estimator_.lr == 1e-3
+    # the estimator's row is one more re-scored candidate
+    assert np.sum(search.cv_results_["rescored"]) == 4
+    # without the preference the luckiest mean wins
+    plain = _search(kind, est, prefer_estimator=False, rescore_top=3).fit(X, y)
+    assert not plain.kept_estimator_
+    assert plain.best_params_["lr"] != 1e-3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_candidate_that_beats_the_estimator_clearly_is_chosen(kind):
+    est = ClearLSTM(hidden_size=2, max_epochs=1, batch_size=30, lr=1e-4)
+    search = _search(kind, est, prefer_estimator=True, rescore_top=3).fit(X, y)
+    keep, own, best = _expected_keep(search, 1e-4)
+    assert not keep and not search.kept_estimator_
+    assert search.best_index_ == best
+    assert search.cv_results_["rank_test_score"][own] > 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_prefer_estimator_needs_the_estimator_among_the_candidates(kind):
+    est = FlatLSTM(hidden_size=2, max_epochs=1, batch_size=30, lr=1e-3)
+    search = _search(kind, est, prefer_estimator=True, initial_candidates=None).fit(X, y)
+    assert not search.kept_estimator_
+    assert np.sum(search.cv_results_["rescored"]) == 3
+    # a value outside the space: nothing to keep, re-scoring as before
+    out = FlatLSTM(hidden_size=2, max_epochs=1, batch_size=30, lr=5.0)
+    search = _search(kind, out, prefer_estimator=True).fit(X, y)
+    assert not search.kept_estimator_
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_kept_estimator_is_replayed_on_resume(kind, tmp_path):
+    est = FlatLSTM(hidden_size=2, max_epochs=1, batch_size=30, lr=1e-3)
+    path = tmp_path / "search.ckpt"
+    full = _search(kind, est, prefer_estimator=True, checkpoint=path).fit(X, y)
+    resumed = _search(kind, est, prefer_estimator=True, checkpoint=path).fit(X, y)
+    assert full.kept_estimator_ and resumed.kept_estimator_
+    assert resumed.best_index_ == full.best_index_
+    np.testing.assert_array_equal(resumed.cv_results_["rank_test_score"],
+                                  full.cv_results_["rank_test_score"])
