@@ -151,6 +151,18 @@ _DOCS = {
         Seconds spent refitting the best candidate.
     multimetric_ : bool
         Whether several metrics were used.
+    search_overhead_ : float
+        Wall seconds the search spent on anything but cross-validating
+        candidates: proposing them (surrogate fits and asks, genetic
+        variation and selection), bookkeeping, progress output, callbacks
+        and checkpoint writes. Small next to ``timings_["candidates"]``
+        unless the fits themselves are very fast.
+    timings_ : dict
+        Wall seconds by part: ``"search"`` (the whole search before the
+        refit) = ``"candidates"`` (cross-validation of the candidates,
+        re-scoring included) + ``"checkpoint"`` (reading and writing it) +
+        ``"searcher"`` (the rest: proposing candidates, bookkeeping,
+        callbacks); ``"refit"`` the refit of the best candidate.
     kept_estimator_ : bool
         Whether the configuration refitted is the estimator's own (see
         ``prefer_estimator``): because it scored best, or because no
@@ -497,6 +509,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         run.total = strategy.total
         stop = _StoppingRules(self, self.max_time, strategy.n_no_change,
                               _check_callbacks(self.callbacks))
+        started = time.perf_counter()
         try:
             with _torch_thread_share(self.n_jobs):
                 reason, n_rounds = strategy.run(run, stop)
@@ -504,6 +517,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
                             initial=self._own_key(prepared.subspaces))
         finally:
             run.close()
+        searched = time.perf_counter() - started
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
         run.check_any_success()
@@ -527,6 +541,13 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         prepared.notes.extend(strategy.notes(run))
         self.n_fits_ = run.n_fits
         self.kept_estimator_ = run.kept is not None
+        own = max(0.0, searched - run.seconds_fitting - run.seconds_checkpoint)
+        self.timings_ = {
+            "search": searched, "candidates": run.seconds_fitting,
+            "checkpoint": run.seconds_checkpoint, "searcher": own,
+            "refit": getattr(self, "refit_time_", 0.0) if self.refit else 0.0,
+        }
+        self.search_overhead_ = own + run.seconds_checkpoint
         if prepared.fidelity is not None:
             self.n_resources_ = list(prepared.fidelity.resources)
             self.n_epochs_spent_ = prepared.fidelity.n_epochs

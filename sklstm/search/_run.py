@@ -196,6 +196,10 @@ class _SearchRun:
         self.rows = {}  # canonical key -> its row in the result table
         self.n_fits = 0
         self.n_cached = 0
+        # wall seconds spent cross-validating candidates and reading or
+        # writing the checkpoint (the rest of a search is its own time)
+        self.seconds_fitting = 0.0
+        self.seconds_checkpoint = 0.0
         self.best_score = -math.inf
         self.best_key = None
         self.start = time.monotonic()
@@ -299,7 +303,11 @@ class _SearchRun:
     def _replay_or_evaluate(self, keys, extra):
         """Stored rows and scores of a batch on resume; else evaluate and store."""
         checkpoint = self.checkpoint
-        stored = checkpoint.next_batch(keys, extra) if checkpoint is not None else None
+        stored = None
+        if checkpoint is not None:
+            started = time.perf_counter()
+            stored = checkpoint.next_batch(keys, extra)
+            self.seconds_checkpoint += time.perf_counter() - started
         if stored is not None:
             rows = stored_rows(stored, self.params_of, self.data.n_splits,
                                self.data.failed_entries)
@@ -315,6 +323,7 @@ class _SearchRun:
                 self.fidelity.n_epochs += stored.n_epochs
             return list(stored.scores)
         params = [self.params_of(key) for key in keys]
+        started = time.perf_counter()
         try:
             if self.fidelity is not None:
                 # re-scored candidates (keys with a round) go to the full budget
@@ -331,11 +340,14 @@ class _SearchRun:
                 scores = self.table.scores_of(rows)
         finally:
             self._end_batches()
+            self.seconds_fitting += time.perf_counter() - started
         self.n_fits += n_fits
         self._warn_about_failures(rows)
         if checkpoint is not None:
+            started = time.perf_counter()
             checkpoint.record(keys, extra, scores, rows, n_fits, n_epochs,
                               params_of=self.params_of)
+            self.seconds_checkpoint += time.perf_counter() - started
         return scores
 
     def _fit_contexts(self):

@@ -451,3 +451,46 @@ def test_space_values_of_a_swapped_step_are_not_checked_against_the_old_one():
         search = make_search("genetic", pipe, spaces, population_size=4,
                              n_generations=0).fit(X, y)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+class SlowFit(LogisticRegression):
+    """A logistic regression whose fit takes at least ``FIT_SECONDS``."""
+
+    FIT_SECONDS = 0.02
+
+    def fit(self, X, y, sample_weight=None):
+        import time
+
+        time.sleep(self.FIT_SECONDS)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_timings_separate_the_fits_from_the_searchers_own_time(kind, tmp_path):
+    import time
+
+    pause = 0.05
+
+    def slow_callback(search, record):
+        time.sleep(pause)  # a callback's time is the search's own, not a fit's
+
+    search = make_search(kind, SlowFit(), {"C": (1e-2, 1e2, "log-uniform")},
+                         callbacks=slow_callback, checkpoint=tmp_path / "s.ckpt")
+    search.fit(X, y)
+    t = search.timings_
+    assert set(t) == {"search", "candidates", "checkpoint", "searcher", "refit"}
+    assert t["search"] == pytest.approx(t["candidates"] + t["checkpoint"] + t["searcher"])
+    assert t["candidates"] >= search.n_fits_ * SlowFit.FIT_SECONDS
+    n_batches = len(search.logbook_) if kind == "genetic" else len(
+        set(search.cv_results_["iteration"]))
+    assert t["searcher"] >= n_batches * pause
+    assert t["checkpoint"] > 0 and t["refit"] >= SlowFit.FIT_SECONDS
+    assert search.search_overhead_ == pytest.approx(t["searcher"] + t["checkpoint"])
+    # a resumed search replays the fits from the file: no candidate time
+    resumed = make_search(kind, SlowFit(), {"C": (1e-2, 1e2, "log-uniform")},
+                          checkpoint=tmp_path / "s.ckpt").fit(X, y)
+    assert resumed.timings_["candidates"] == 0.0
+    assert resumed.n_fits_ == search.n_fits_
+    plain = make_search(kind, SlowFit(), {"C": (1e-2, 1e2, "log-uniform")}, refit=False)
+    plain.fit(X, y)
+    assert plain.timings_["checkpoint"] == 0.0 and plain.timings_["refit"] == 0.0
