@@ -39,7 +39,9 @@ from ._training import (
     EpochProgress,
     SequenceDataset,
     TORCH_RNG_LOCK,
+    auto_threads,
     check_model_size,
+    torch_threads,
     training_interrupted,
 )
 
@@ -221,6 +223,18 @@ _SHARED_DOC = """
         the optimizer (with its ``lr``) and the learning-rate schedule stay
         those of the first fit; a fit with ``warm_start=False`` applies
         changed values.
+    n_threads : int, "auto" or None, default="auto"
+        Torch intra-op threads while fitting and predicting (torch's
+        process-wide setting is restored afterwards). ``"auto"``: one
+        thread when the work per batch is small (parameters x batch size x
+        recurrent steps below about 3e8 multiply-adds, which covers the
+        defaults on the shipped data sets), else torch's current setting;
+        it never uses more threads than torch's setting, so a search's one
+        thread per fit holds. On a busy machine several threads waiting for
+        each other at every time step can make a small fit many times
+        slower; one thread avoids that, at some cost on an idle machine
+        (see the user guide's figures). An int sets the count; ``None`` leaves torch's setting alone. Results
+        on CPU can differ in the last bits between thread counts.
 """
 
 
@@ -253,6 +267,8 @@ class _BaseLSTM(BaseEstimator):
         "device": [str],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}),
+                      None],
     }
 
     def __init__(
@@ -282,6 +298,7 @@ class _BaseLSTM(BaseEstimator):
         device="auto",
         verbose=0,
         warm_start=False,
+        n_threads="auto",
     ):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -308,6 +325,7 @@ class _BaseLSTM(BaseEstimator):
         self.device = device
         self.verbose = verbose
         self.warm_start = warm_start
+        self.n_threads = n_threads
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -527,7 +545,7 @@ class _BaseLSTM(BaseEstimator):
                     train_ds, valid_ds = self._split_validation(dataset, self._seed())
                     self.net_.train_split = predefined_split(valid_ds)
             before = len(self.net_.history)
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), torch_threads(self._threads(batch.values)):
                 # skorch warns when a predefined split replaces its default
                 warnings.filterwarnings("ignore", module="skorch")
                 self.net_.partial_fit(train_ds, y=None, epochs=epochs)
@@ -553,7 +571,16 @@ class _BaseLSTM(BaseEstimator):
         check_is_fitted(self, "net_")
         batch = self._validate_X(X, reset=False)
         dataset = SequenceDataset(batch.values, batch.lengths)
-        return self.net_.forward(dataset, training=False).cpu()
+        with torch_threads(self._threads(batch.values)):
+            return self.net_.forward(dataset, training=False).cpu()
+
+    def _threads(self, values):
+        """Torch threads for this fit or prediction (see ``n_threads``)."""
+        if self.n_threads != "auto":
+            return self.n_threads
+        n_params = sum(p.numel() for p in self.net_.module_.parameters())
+        n_steps = -(-values.shape[1] // self.patch_size_)
+        return auto_threads(n_params, self.batch_size, n_steps)
 
 
 _FIT_DOC = """Fit the network to sequences ``X`` and targets ``y``.
@@ -687,6 +714,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         device="auto",
         verbose=0,
         warm_start=False,
+        n_threads="auto",
     ):
         super().__init__(
             hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
@@ -700,7 +728,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol,
             random_state=random_state, device=device, verbose=verbose,
-            warm_start=warm_start,
+            warm_start=warm_start, n_threads=n_threads,
         )
         self.class_weight = class_weight
 

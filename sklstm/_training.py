@@ -8,6 +8,7 @@ speed on small recurrent nets (per-sample ``__getitem__`` plus
 import math
 import sys
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -16,7 +17,7 @@ from skorch.callbacks import Callback, LRScheduler
 __all__ = [
     "SequenceDataset", "BatchIterator", "DivergenceGuard", "DivergedError",
     "ContinuingLRScheduler", "TORCH_RNG_LOCK", "training_interrupted",
-    "check_model_size",
+    "check_model_size", "torch_threads", "auto_threads",
 ]
 
 #: Held while a fit seeds and uses torch's process-wide random generator.
@@ -26,6 +27,43 @@ __all__ = [
 #: therefore train one at a time; fits in processes are unaffected. Re-entrant,
 #: so a fit may train another estimator inside it.
 TORCH_RNG_LOCK = threading.RLock()
+
+
+#: Multiply-adds per batch (parameters x batch size x recurrent steps, an
+#: estimate) below which ``n_threads="auto"`` trains with one torch thread.
+#: On a 2-core machine (``benchmarks/threads.py``), below it a second thread
+#: saved 6-22 % of an idle epoch and cost 1.7-2.1x with the cores busy;
+#: above it (6e8 and 2e9) it saved 35-42 % idle and cost 1.4-1.8x busy.
+AUTO_THREADS_MIN_WORK = 3 * 10**8
+
+
+def auto_threads(n_params, batch_size, n_steps):
+    """Torch threads for ``n_threads="auto"``: one for small work, else the
+    current setting (never more than it, so an outer choice such as a
+    search's one thread per fit holds)."""
+    current = torch.get_num_threads()
+    if current > 1 and n_params * batch_size * n_steps < AUTO_THREADS_MIN_WORK:
+        return 1
+    return current
+
+
+@contextmanager
+def torch_threads(n):
+    """Run with ``n`` torch intra-op threads (``None``: as they are).
+
+    torch's setting is process-wide: it is changed under ``TORCH_RNG_LOCK``
+    (which fits in threads hold anyway) and restored afterwards.
+    """
+    if n is None or n == torch.get_num_threads():
+        yield
+        return
+    with TORCH_RNG_LOCK:
+        before = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 #: Largest number of parameters a network may have: 2**30 float32 weights are

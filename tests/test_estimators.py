@@ -627,3 +627,81 @@ def test_huge_token_ids_are_refused_before_allocating():
     y = np.array([0, 1] * 5)
     with pytest.raises(ValueError, match="largest token id is 1000000000.*re-encode"):
         LSTMClassifier(embedding_dim=2, **TINY).fit(X, y)
+
+
+# ------------------------------------------------------------ torch threads
+class _ThreadLog:
+    """Records torch's thread count whenever the network runs forward."""
+
+    def __init__(self, monkeypatch):
+        self.seen = []
+        from sklstm import _modules
+
+        original = _modules.SequenceNet.forward
+        log = self.seen
+
+        def forward(module, *args, **kwargs):
+            log.append(torch.get_num_threads())
+            return original(module, *args, **kwargs)
+
+        monkeypatch.setattr(_modules.SequenceNet, "forward", forward)
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("cls", [LSTMClassifier, LSTMRegressor])
+def test_small_fits_run_with_one_thread_and_restore_the_setting(cls, monkeypatch,
+                                                                 two_threads):
+    X, y = make_3d()
+    log = _ThreadLog(monkeypatch)
+    est = cls(**TINY).fit(X, y.astype(float) if cls is LSTMRegressor else y)
+    assert set(log.seen) == {1} and torch.get_num_threads() == 2
+    log.seen.clear()
+    est.predict(X)
+    assert set(log.seen) == {1} and torch.get_num_threads() == 2
+
+
+def test_n_threads_int_none_and_large_work(monkeypatch, two_threads):
+    from sklstm import _training
+
+    X, y = make_3d()
+    log = _ThreadLog(monkeypatch)
+    LSTMClassifier(n_threads=None, **TINY).fit(X, y)
+    assert set(log.seen) == {2}
+    log.seen.clear()
+    LSTMClassifier(n_threads=3, **TINY).fit(X, y).predict(X)
+    assert set(log.seen) == {3} and torch.get_num_threads() == 2
+    # above the work threshold "auto" keeps torch's setting ...
+    monkeypatch.setattr(_training, "AUTO_THREADS_MIN_WORK", 0)
+    log.seen.clear()
+    LSTMClassifier(**TINY).fit(X, y)
+    assert set(log.seen) == {2}
+    # ... and never goes above it (a search's one thread per fit holds)
+    torch.set_num_threads(1)
+    log.seen.clear()
+    LSTMClassifier(**TINY).fit(X, y)
+    assert set(log.seen) == {1}
+
+
+def test_thread_setting_is_restored_when_a_fit_fails(monkeypatch, two_threads):
+    from sklstm import _modules
+
+    def boom(module, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_modules.SequenceNet, "forward", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        LSTMClassifier(n_threads=1, **TINY).fit(*make_3d())
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "all"])
+def test_invalid_n_threads_is_refused(bad):
+    with pytest.raises(ValueError, match="n_threads"):
+        LSTMClassifier(n_threads=bad, **TINY).fit(*make_3d())
