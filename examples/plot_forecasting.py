@@ -1,10 +1,13 @@
-"""Multi-step forecasting of airline passengers with windows and an LSTM.
+"""Forecasting airline passengers with LSTMForecaster.
 
-The monthly airline passenger series (1949-1960, shipped with sklstm) is cut
-into supervised windows: 24 past months in, the next 6 months out. The last
-windows, in time order, are the test set. We compare a multi-output
-``LSTMRegressor`` against the seasonal-naive forecast (repeat the same months
-of the previous year) with MAPE and RMSE.
+The monthly airline passenger series (1949-1960, shipped with sklstm) is
+split in time: the forecaster learns from 1949-1957 and forecasts the 36
+months of 1958-1960, the forecast a forecaster is judged by. The windows
+are the model's business: ``lookback`` (24 past months), the logarithm
+(the season grows with the level) and the yearly seasonal difference are
+its hyperparameters. We compare with the seasonal-naive forecast (repeat
+the last observed year) by MAPE and RMSE, and draw a 90 % prediction
+interval calibrated on three earlier forecast origins.
 
 Run it with ``python examples/plot_forecasting.py``.
 """
@@ -13,60 +16,41 @@ Run it with ``python examples/plot_forecasting.py``.
 import os
 
 import numpy as np
-from sklearn.metrics import mean_absolute_percentage_error, root_mean_squared_error
 
-from sklstm import LSTMRegressor
+from sklstm import LSTMForecaster
 from sklstm.datasets import load_airline
-from sklstm.preprocessing import (
-    make_windows,
-    seasonal_naive_forecast,
-    train_test_split_series,
-)
 
 FAST = bool(os.environ.get("SKLSTM_EXAMPLE_FAST"))
-LOOKBACK, HORIZON = 24, 6
 
-series = np.log(load_airline())  # multiplicative seasonality -> additive
-X, y = make_windows(series, lookback=LOOKBACK, horizon=HORIZON)
-# drop HORIZON - 1 windows between train and test so no target is shared
-X_train, X_test, y_train, y_test = train_test_split_series(
-    X, y, test_size=24, gap=HORIZON - 1
-)
-print(f"windows: train {X_train.shape} -> {y_train.shape}, test {X_test.shape}")
+y, months = load_airline(return_dates=True)
+train, test = y[:108], y[108:]  # 1949-1957 | 1958-1960
+print(f"train {len(train)} months, forecast {len(test)} months")
 
 # %%
-# Differencing inside the model: the network sees each window minus its last
-# value and predicts the change from that value, which removes the trend.
-last = lambda W: W[:, -1:, 0]  # noqa: E731
-
-
-class LastValueOffset(LSTMRegressor):
-    """An LSTMRegressor that forecasts the change from the window's last value."""
-
-    def fit(self, X, y):
-        X = np.asarray(X)
-        return super().fit(X - X[:, -1:, :], y - last(X))
-
-    def predict(self, X):
-        X = np.asarray(X)
-        return super().predict(X - X[:, -1:, :]) + last(X)
-
-
-model = LastValueOffset(
-    hidden_size=32, lr=5e-3, max_epochs=20 if FAST else 300, batch_size=16,
-    random_state=0,
+# One forecaster: 24 months in, 12 months per pass, fed back for 36; it
+# models the yearly differences of the log series.
+model = LSTMForecaster(
+    lookback=24, horizon=12, log=True, seasonal_period=12,
+    interval_backtests=3, max_epochs=10 if FAST else 200, random_state=0,
 )
-model.fit(X_train, y_train)
+model.fit(train)
+forecast, lower, upper = model.predict_interval(horizon=len(test), coverage=0.9)
+naive = np.resize(train[-12:], len(test))
 
-# %%
-pred = np.exp(model.predict(X_test))
-truth = np.exp(y_test)
-naive = np.exp(seasonal_naive_forecast(X_test, horizon=HORIZON, season_length=12))
 
-for name, f in [("LSTM", pred), ("seasonal naive", naive)]:
-    mape = mean_absolute_percentage_error(truth, f)
-    rmse = root_mean_squared_error(truth, f)
-    print(f"{name:>15s}: MAPE {100 * mape:5.2f} %   RMSE {rmse:6.1f} passengers (thousands)")
+def mape(f):
+    return float(np.mean(np.abs(test - f) / test))
+
+
+def rmse(f):
+    return float(np.sqrt(np.mean((test - f) ** 2)))
+
+
+for name, f in [("LSTMForecaster", forecast), ("seasonal naive", naive)]:
+    print(f"{name:>15s}: MAPE {100 * mape(f):5.2f} %   RMSE {rmse(f):6.1f} "
+          "passengers (thousands)")
+inside = np.mean((test >= lower) & (test <= upper))
+print(f"90 % interval: {100 * inside:.0f} % of the 36 months inside")
 
 # %%
 try:
@@ -75,15 +59,12 @@ except ImportError:  # plotting is optional
     plt = None
 if plt is not None:
     fig, ax = plt.subplots(figsize=(7, 3))
-    months = np.arange(len(series))
-    ax.plot(months, np.exp(series), color="0.6", label="observed")
-    start = len(series) - len(X_test) - HORIZON + 1
-    for i in range(0, len(X_test), HORIZON):
-        t = np.arange(start + i, start + i + HORIZON)
-        ax.plot(t, pred[i], color="C0", label="LSTM" if i == 0 else None)
-        ax.plot(t, naive[i], color="C1", ls="--", label="seasonal naive" if i == 0 else None)
-    ax.set_xlabel("month since January 1949")
+    t = months.astype("datetime64[D]")
+    ax.plot(t, y, color="0.6", label="observed")
+    ax.fill_between(t[108:], lower, upper, color="C0", alpha=0.2, label="90 % interval")
+    ax.plot(t[108:], forecast, color="C0", label="LSTMForecaster")
+    ax.plot(t[108:], naive, color="C1", ls="--", label="seasonal naive")
     ax.set_ylabel("passengers (thousands)")
-    ax.legend()
+    ax.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig("forecasting.png", dpi=80)

@@ -28,7 +28,7 @@ from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.model_selection import check_cv
+from sklearn.model_selection import TimeSeriesSplit, check_cv
 from sklearn.utils import get_tags, indexable
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -190,6 +190,27 @@ def fill_doc(cls, unit):
         raise RuntimeError(f"Unknown documentation marker in {cls.__name__}.")
     cls.__doc__ = doc
     return cls
+
+
+def _time_ordered_cv(estimator, cv):
+    """Folds in time order for a forecaster given ``cv=None`` or an int.
+
+    A forecaster (alone or as a pipeline's last step) scores the steps that
+    follow its training period, so the default folds are scikit-learn's
+    ``TimeSeriesSplit`` with a test period of the forecaster's horizon
+    (expanding training windows, none of which sees its test period);
+    ``None`` for other estimators or an explicit splitter.
+    """
+    from .._forecaster import LSTMForecaster
+
+    if cv is not None and not isinstance(cv, numbers.Integral):
+        return None
+    final = estimator
+    while hasattr(final, "steps"):
+        final = final.steps[-1][1]
+    if not isinstance(final, LSTMForecaster):
+        return None
+    return TimeSeriesSplit(n_splits=3 if cv is None else int(cv), test_size=final.horizon)
 
 
 # --------------------------------------------------------- the strategy
@@ -460,7 +481,9 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
     def _prepare(self, X, y, params, checkpoint):
         scorer, metric_names, scorer_attr = self._scorers()
         routed = self._route(params, scorer)
-        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        cv = _time_ordered_cv(self.estimator, self.cv)
+        if cv is None:
+            cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         n_splits = cv.get_n_splits(X, y, **routed.split)
         splits = list(cv.split(X, y, **routed.split))
         if len(splits) != n_splits:

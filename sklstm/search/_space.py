@@ -434,11 +434,14 @@ def check_space_values(subspaces, estimator):
 
 
 def _lstm_base_class():
+    """The classes that count as "the LSTM estimator" of a search: the two
+    estimators and the forecaster (which has the same network parameters)."""
     try:
         from sklstm._estimators import _BaseLSTM
+        from sklstm._forecaster import LSTMForecaster
     except ImportError:  # pragma: no cover - only while the estimators are absent
         return None
-    return _BaseLSTM
+    return (_BaseLSTM, LSTMForecaster)
 
 
 def _find_lstm_prefix(estimator, why=None):
@@ -490,8 +493,17 @@ def default_lstm_space(estimator=None):
 
     The ranges come from cross-validation on the training splits of the
     five shipped classification sets (``benchmarks/choose_defaults.py``):
-    wider learning rates, 16 hidden units, SGD and 128 filters scored lower
-    or cost several times more there.
+    16 hidden units, SGD and 128 filters scored lower or cost several
+    times more there; the learning rate spans a factor of ten around the
+    default peak rate of the cosine schedule (3e-3; its upper end was not
+    measured).
+
+    For an :class:`~sklstm.LSTMForecaster` the space is its own:
+    ``lookback`` from half to twice the forecaster's, ``normalize``,
+    ``strategy``, ``hidden_size`` 16-64, ``num_layers`` 1-2, ``dropout``
+    0-0.3 and ``lr`` 1e-3-1e-2; add ``log`` and ``seasonal_period`` where
+    your data calls for them. These ranges bracket the forecaster's
+    defaults; they were not chosen by measurement.
 
     Parameters
     ----------
@@ -535,4 +547,24 @@ def default_lstm_space(estimator=None):
     if estimator is None:
         return space
     prefix = _find_lstm_prefix(estimator)
+    found = estimator if not prefix else estimator.get_params(deep=True)[prefix[:-2]]
+    if not isinstance(found, _lstm_base_class()[0]):
+        space = _forecaster_space(found)
     return {prefix + name: dim for name, dim in space.items()}
+
+
+def _forecaster_space(forecaster):
+    """Default space of an :class:`~sklstm.LSTMForecaster`: the window, its
+    normalisation and strategy, and a smaller network than the classifiers',
+    around the forecaster's own values (``log`` and ``seasonal_period``
+    depend on the data and are left to the user)."""
+    lookback = int(forecaster.lookback)
+    return {
+        "lookback": Integer(max(2, lookback // 2), max(3, 2 * lookback)),
+        "normalize": Categorical(["last_value", "window", None]),
+        "strategy": Categorical(["direct", "recursive"]),
+        "hidden_size": Integer(16, 64, prior="log-uniform", base=2),
+        "num_layers": Integer(1, 2),
+        "dropout": Real(0.0, 0.3),
+        "lr": Real(1e-3, 1e-2, prior="log-uniform"),
+    }

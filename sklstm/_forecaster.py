@@ -1,0 +1,619 @@
+"""LSTMForecaster: a series in, the next steps out, with the window inside.
+
+The forecaster turns a series into supervised windows itself (``lookback``
+past steps in, ``horizon`` steps out), so the window length, the horizon
+strategy and the handling of trend, season and scale are hyperparameters a
+search can tune with the network's. The network is an
+:class:`~sklstm.LSTMRegressor` built in ``fit`` (``regressor_``).
+
+The data flow of ``fit``::
+
+    series --log--> z --seasonal difference--> d --windows--> (inputs, targets)
+           --per-window normalisation, global scale--> LSTMRegressor
+
+``predict`` runs it backwards from the end of the training series.
+"""
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted
+
+from ._estimators import LSTMRegressor
+from ._sklearn_compat import Interval, StrOptions
+from ._sklearn_compat import fit_context as _fit_context
+
+__all__ = ["LSTMForecaster"]
+
+# the network parameters the forecaster passes to its LSTMRegressor
+_NETWORK_PARAMS = (
+    "hidden_size", "num_layers", "dropout", "cell", "conv_filters", "pooling",
+    "optimizer", "lr", "weight_decay", "batch_size", "max_epochs", "lr_schedule",
+    "random_state", "device", "verbose", "n_threads",
+)
+
+
+class LSTMForecaster(BaseEstimator):
+    """Recurrent forecaster of one or several series, tunable as one estimator.
+
+    ``fit(y, X=None)`` learns from a series (and optional exogenous columns
+    aligned with it in time); ``predict()`` forecasts the steps after its
+    end. The windows are the model's business: ``lookback`` (how many past
+    steps the network reads), the horizon ``strategy`` and the trend,
+    season and scale handling are hyperparameters, so
+    :class:`~sklstm.search.GeneticSearchCV` and
+    :class:`~sklstm.search.BayesSearchCV` tune them together with the
+    network's, on folds in time order (pass ``cv=TimeSeriesSplit(...,
+    test_size=horizon)``; ``score`` forecasts the fold's test period from
+    the end of its training period).
+
+    Parameters
+    ----------
+    lookback : int, default=24
+        Past steps in every input window.
+    horizon : int, default=12
+        Steps forecast by ``predict()`` without an argument, and (with the
+        direct strategy) per pass of the network.
+    strategy : {"direct", "recursive"}, default="direct"
+        ``"direct"``: the network outputs ``horizon`` values at once;
+        ``"recursive"``: it outputs one, which is fed back for the next.
+        Longer forecasts than one pass repeat the pass on the forecasts.
+    log : bool, default=False
+        Model the logarithm of the series (a variance that grows with the
+        level, multiplicative season). Needs positive values.
+    seasonal_period : int or None, default=None
+        If set, model the seasonal differences ``z[t] - z[t - period]``
+        (``z`` the series, or its log): removes a fixed season and a
+        linear trend.
+    normalize : {"last_value", "window", None}, default="last_value"
+        Per-window normalisation: ``"last_value"`` subtracts the window's
+        last value from its inputs and targets (the network predicts the
+        change from the present); ``"window"`` subtracts the window's mean
+        and divides by its standard deviation; ``None`` leaves windows as
+        they are. The result is divided by one global scale learned in
+        ``fit``.
+    interval_backtests : int, default=0
+        Number of earlier forecast origins (``horizon`` steps apart, from
+        the end) at which ``fit`` refits the model on the series before the
+        origin and forecasts ``horizon`` steps; their errors calibrate
+        :meth:`predict_interval`. Costs that many extra fits; 0 disables
+        intervals.
+    hidden_size, num_layers, dropout, cell, conv_filters, pooling, optimizer, lr, weight_decay, batch_size, max_epochs, lr_schedule, random_state, device, verbose, n_threads
+        Passed to the :class:`~sklstm.LSTMRegressor` that learns the
+        windows (``patch_size=1``: windows are short). Defaults suit short
+        windows of one series: 32 hidden units, 200 epochs.
+
+    Attributes
+    ----------
+    regressor_ : LSTMRegressor
+        The fitted network.
+    n_series_ : int
+        Number of series fitted (1 for one series).
+    n_exogenous_ : int
+        Number of exogenous columns (0 without ``X``).
+    cutoff_ : int or pandas.Timestamp
+        The last time point of the (first) training series: its index label
+        for a pandas series, else its length minus one.
+    interval_residuals_ : ndarray or None
+        Backtest errors, each divided by the square root of its step ahead
+        (``interval_backtests >= 1``), on the scale of ``log``.
+
+    See Also
+    --------
+    sklstm.preprocessing.make_windows : The windows, for a model of your own.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import LSTMForecaster
+    >>> t = np.arange(120)
+    >>> y = 10 + np.sin(2 * np.pi * t / 12) + 0.05 * t
+    >>> f = LSTMForecaster(lookback=24, horizon=6, max_epochs=20, random_state=0)
+    >>> f.fit(y).predict().shape
+    (6,)
+    >>> f.predict(horizon=15).shape
+    (15,)
+    """
+
+    _parameter_constraints = {
+        "lookback": [Interval(Integral, 1, None, closed="left")],
+        "horizon": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions({"direct", "recursive"})],
+        "log": ["boolean"],
+        "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
+        "normalize": [StrOptions({"last_value", "window"}), None],
+        "interval_backtests": [Interval(Integral, 0, None, closed="left")],
+        # the network's own are checked by LSTMRegressor
+        **{name: "no_validation" for name in _NETWORK_PARAMS},
+    }
+
+    def __init__(
+        self,
+        lookback=24,
+        horizon=12,
+        strategy="direct",
+        log=False,
+        seasonal_period=None,
+        normalize="last_value",
+        interval_backtests=0,
+        hidden_size=32,
+        num_layers=1,
+        dropout=0.0,
+        cell="lstm",
+        conv_filters=0,
+        pooling="last",
+        optimizer="adam",
+        lr=3e-3,
+        weight_decay=0.0,
+        batch_size=16,
+        max_epochs=200,
+        lr_schedule="cosine",
+        random_state=None,
+        device="auto",
+        verbose=0,
+        n_threads="auto",
+    ):
+        self.lookback = lookback
+        self.horizon = horizon
+        self.strategy = strategy
+        self.log = log
+        self.seasonal_period = seasonal_period
+        self.normalize = normalize
+        self.interval_backtests = interval_backtests
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.cell = cell
+        self.conv_filters = conv_filters
+        self.pooling = pooling
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.lr_schedule = lr_schedule
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.n_threads = n_threads
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.target_tags.required = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        return tags
+
+    # -- input ---------------------------------------------------------------
+    def _series(self, y, X, *, fitting):
+        """Validated series and exogenous arrays: lists of float64 arrays."""
+        many = isinstance(y, (list, tuple))
+        ys = list(y) if many else [y]
+        if many and not ys:
+            raise ValueError("y is an empty list: pass a series or a list of series.")
+        if X is None:
+            Xs = [None] * len(ys)
+        else:
+            Xs = list(X) if many else [X]
+            if len(Xs) != len(ys):
+                raise ValueError(
+                    f"X holds {len(Xs)} exogenous arrays for {len(ys)} series; "
+                    "give one per series."
+                )
+        series, exog, indexes = [], [], []
+        for i, (s, x) in enumerate(zip(ys, Xs)):
+            name = f"y[{i}]" if many else "y"
+            indexes.append(_check_index(s, name))
+            arr = _as_float(s, name)
+            if arr.ndim == 2 and arr.shape[1] == 1:
+                arr = arr[:, 0]
+            if arr.ndim != 1:
+                raise ValueError(
+                    f"{name} must be one series (1-D, or one column); got shape "
+                    f"{arr.shape}. Put other columns in X (exogenous), or pass a "
+                    "list of series for a global model."
+                )
+            if self.log and (arr <= 0).any():
+                raise ValueError(
+                    f"{name} has values <= 0, so log=True cannot take its "
+                    "logarithm; shift the series or use log=False."
+                )
+            series.append(arr)
+            if x is not None:
+                xa = _as_float(x, f"X[{i}]" if many else "X")
+                xa = xa[:, None] if xa.ndim == 1 else xa
+                if xa.ndim != 2 or len(xa) != len(arr):
+                    raise ValueError(
+                        f"The exogenous array for {name} must have one row per time "
+                        f"step ({len(arr)}); got shape {xa.shape}."
+                    )
+                exog.append(xa)
+            else:
+                exog.append(None)
+        n_exog = {0 if x is None else x.shape[1] for x in exog}
+        if len(n_exog) > 1:
+            raise ValueError("Give exogenous columns for every series or for none.")
+        n_exog = n_exog.pop()
+        if not fitting and n_exog != self.n_exogenous_:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                f"column(s); got {n_exog}."
+            )
+        return many, series, exog, indexes, n_exog
+
+    def _need(self):
+        """Time steps a series needs for one training window."""
+        return self.lookback + self._out() + (self.seasonal_period or 0)
+
+    def _out(self):
+        return self.horizon if self.strategy == "direct" else 1
+
+    # -- transforms ------------------------------------------------------------
+    def _to_model(self, arr):
+        """Series -> modelled values ``d`` (log, seasonal difference)."""
+        z = np.log(arr) if self.log else arr
+        m = self.seasonal_period
+        return z, (z[m:] - z[:-m] if m else z)
+
+    def _normalize(self, windows):
+        """Per-window offset and scale of input windows (n, lookback)."""
+        if self.normalize == "last_value":
+            return windows[:, -1:], np.ones((len(windows), 1))
+        if self.normalize == "window":
+            std = windows.std(axis=1, keepdims=True)
+            return windows.mean(axis=1, keepdims=True), np.where(std > 1e-12, std, 1.0)
+        return np.zeros((len(windows), 1)), np.ones((len(windows), 1))
+
+    def _inputs(self, d_windows, x_windows):
+        """Network inputs of windows (n, lookback) of ``d`` and their exog."""
+        offset, spread = self._normalize(d_windows)
+        values = (d_windows - offset) / spread / self.scale_
+        parts = [values[:, :, None]]
+        if x_windows is not None:
+            parts.append((x_windows - self.exog_mean_) / self.exog_scale_)
+        return np.concatenate(parts, axis=2).astype(np.float32), offset, spread
+
+    # -- fit -----------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, y, X=None):
+        """Learn to forecast ``y`` (and optional exogenous ``X``).
+
+        Parameters
+        ----------
+        y : array-like of shape (n_timesteps,), pandas Series, or list of them
+            The series in time order; a pandas index must increase. A list
+            trains one global model on all its series.
+        X : array-like of shape (n_timesteps, n_exogenous) or list, default=None
+            Exogenous columns aligned with ``y`` (past values enter the
+            windows; forecasting then needs their future values).
+
+        Returns
+        -------
+        self : LSTMForecaster
+            The fitted forecaster.
+        """
+        many, series, exog, indexes, n_exog = self._series(y, X, fitting=True)
+        need = self._need()
+        for i, arr in enumerate(series):
+            if len(arr) < need:
+                raise ValueError(
+                    f"{'y[%d]' % i if many else 'y'} has {len(arr)} time steps; "
+                    f"lookback + horizon{' + seasonal_period' if self.seasonal_period else ''}"
+                    f" needs at least {need} ({self.lookback} + {self._out()}"
+                    f"{' + %d' % self.seasonal_period if self.seasonal_period else ''})."
+                    " Shorten lookback or horizon, or give a longer series."
+                )
+        if self.interval_backtests:
+            shortest = min(len(arr) for arr in series)
+            wanted = need + self.interval_backtests * self.horizon
+            if shortest < wanted:
+                raise ValueError(
+                    f"interval_backtests={self.interval_backtests} needs series of at "
+                    f"least {wanted} time steps (each earlier origin, {self.horizon} "
+                    f"steps apart, needs {need} before it); the shortest has "
+                    f"{shortest}. Use fewer backtests."
+                )
+        self.n_series_ = len(series)
+        self.n_exogenous_ = n_exog
+        self._many = many
+        m = self.seasonal_period or 0
+        L, H = self.lookback, self._out()
+        d_windows, x_windows, targets = [], [], []
+        for arr, xa in zip(series, exog):
+            _, d = self._to_model(arr)
+            starts = np.arange(len(d) - L - H + 1)
+            d_windows.append(d[starts[:, None] + np.arange(L)])
+            targets.append(d[starts[:, None] + L + np.arange(H)])
+            if xa is not None:
+                x_windows.append(xa[m:][starts[:, None] + np.arange(L)])
+        d_windows = np.concatenate(d_windows)
+        targets = np.concatenate(targets)
+        x_windows = np.concatenate(x_windows) if n_exog else None
+        if n_exog:
+            flat = x_windows.reshape(-1, n_exog)
+            self.exog_mean_ = flat.mean(axis=0)
+            std = flat.std(axis=0)
+            self.exog_scale_ = np.where(std > 1e-12, std, 1.0)
+        offset, spread = self._normalize(d_windows)
+        scale = float(np.std((d_windows - offset) / spread))
+        self.scale_ = scale if scale > 1e-12 else 1.0
+        inputs, offset, spread = self._inputs(d_windows, x_windows)
+        out = ((targets - offset) / spread / self.scale_).astype(np.float32)
+        self.regressor_ = LSTMRegressor(
+            patch_size=1, **{name: getattr(self, name) for name in _NETWORK_PARAMS}
+        )
+        self.regressor_.fit(inputs, out if H > 1 else out[:, 0])
+        # what predict starts from: the end of every training series
+        self._history = [(arr.copy(), None if xa is None else xa.copy())
+                         for arr, xa in zip(series, exog)]
+        self._indexes = indexes
+        last = indexes[0]
+        self.cutoff_ = last[-1] if last is not None else len(series[0]) - 1
+        self.interval_residuals_ = self._backtest(series, exog) if self.interval_backtests else None
+        return self
+
+    def _backtest(self, series, exog):
+        """Errors of refits at earlier origins, per step ahead / sqrt(step)."""
+        H = self.horizon
+        errors = []
+        for k in range(1, self.interval_backtests + 1):
+            cut = [len(arr) - k * H for arr in series]
+            model = clone(self).set_params(interval_backtests=0)
+            past = [arr[:c] for arr, c in zip(series, cut)]
+            past_x = None if exog[0] is None else [xa[:c] for xa, c in zip(exog, cut)]
+            model.fit(past, past_x)
+            future_x = None if exog[0] is None else [xa[c:c + H] for xa, c in zip(exog, cut)]
+            forecasts = model.predict(horizon=H, X=future_x)
+            for arr, c, f in zip(series, cut, forecasts):
+                actual = arr[c:c + H]
+                r = np.log(actual) - np.log(f) if self.log else actual - f
+                errors.append(r / np.sqrt(np.arange(1, H + 1)))
+        return np.concatenate(errors)
+
+    # -- predict ---------------------------------------------------------------
+    def predict(self, horizon=None, X=None):
+        """Forecast the steps after the end of the training series.
+
+        Parameters
+        ----------
+        horizon : int, default=None
+            Number of steps (``self.horizon`` by default).
+        X : array-like of shape (horizon, n_exogenous) or list, default=None
+            Future exogenous values, needed when the forecaster was fitted
+            with ``X``.
+
+        Returns
+        -------
+        forecast : ndarray of shape (horizon,), pandas Series, or list
+            One forecast per training series (a list when a list was
+            fitted); a pandas Series with the future dates when the series
+            had a ``DatetimeIndex`` with a frequency.
+        """
+        check_is_fitted(self, "regressor_")
+        steps = self.horizon if horizon is None else horizon
+        if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, Integral) or steps < 1:
+            raise ValueError(f"horizon must be a positive integer; got {horizon!r}.")
+        steps = int(steps)
+        future = self._future_exog(X, steps)
+        out = [self._forecast(arr, xa, fx, steps)
+               for (arr, xa), fx in zip(self._history, future)]
+        out = [_with_future_index(f, index) for f, index in zip(out, self._indexes)]
+        return out if self._many else out[0]
+
+    def _future_exog(self, X, steps):
+        if not self.n_exogenous_:
+            if X is not None:
+                raise ValueError("The forecaster was fitted without X; do not pass X.")
+            return [None] * self.n_series_
+        if X is None:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                f"column(s): pass their {steps} future rows as X."
+            )
+        Xs = list(X) if self._many else [X]
+        if len(Xs) != self.n_series_:
+            raise ValueError(f"X must hold one array per series ({self.n_series_}).")
+        result = []
+        for xa in Xs:
+            xa = _as_float(xa, "X")
+            xa = xa[:, None] if xa.ndim == 1 else xa
+            if xa.shape != (steps, self.n_exogenous_):
+                raise ValueError(
+                    f"X must have shape ({steps}, {self.n_exogenous_}) (the future "
+                    f"steps by the exogenous columns); got {xa.shape}."
+                )
+            result.append(xa)
+        return result
+
+    def _forecast(self, arr, xa, future_x, steps):
+        """``steps`` forecasts after ``arr`` (its exog ``xa``, future ``future_x``)."""
+        m = self.seasonal_period or 0
+        L, H = self.lookback, self._out()
+        z, d = self._to_model(arr)
+        z, d = list(z), list(d)
+        x_all = None if xa is None else np.concatenate([xa, future_x])
+        n0 = len(arr)
+        while len(z) < n0 + steps:
+            t = len(z)  # index of the first value this pass forecasts
+            window = np.asarray(d[-L:])[None, :]
+            xw = None if x_all is None else x_all[t - L:t][None]
+            inputs, offset, spread = self._inputs(window, xw)
+            raw = np.asarray(self.regressor_.predict(inputs), dtype=np.float64).reshape(1, -1)
+            values = raw * self.scale_ * spread + offset
+            for v in values[0][:min(H, n0 + steps - len(z))]:
+                d.append(float(v))
+                z.append(float(v) + (z[-m] if m else 0.0))
+        z = np.asarray(z[n0:])
+        return np.exp(z) if self.log else z
+
+    def predict_interval(self, horizon=None, X=None, coverage=0.9):
+        """Forecast with a prediction interval from the backtest errors.
+
+        The errors of ``interval_backtests`` earlier forecasts, each divided
+        by the square root of its step ahead, are pooled; the interval at
+        step ``h`` is the forecast plus or minus their ``coverage`` quantile
+        (with the finite-sample correction of split conformal prediction)
+        times ``sqrt(h)``, on the log scale when ``log=True``.
+
+        Parameters
+        ----------
+        horizon : int, default=None
+            Number of steps (``self.horizon`` by default).
+        X : array-like, default=None
+            Future exogenous values, as for :meth:`predict`.
+        coverage : float, default=0.9
+            Nominal probability that a future value falls inside.
+
+        Returns
+        -------
+        forecast, lower, upper : ndarrays of shape (horizon,), or lists of them
+            The point forecast and the bounds of the interval.
+        """
+        check_is_fitted(self, "regressor_")
+        if self.interval_residuals_ is None:
+            raise ValueError(
+                "Intervals need backtest errors: fit with interval_backtests >= 1 "
+                "(for example 3)."
+            )
+        if not isinstance(coverage, Real) or not 0 < coverage < 1:
+            raise ValueError(f"coverage must be a number in (0, 1); got {coverage!r}.")
+        forecast = self.predict(horizon, X)
+        scores = np.abs(self.interval_residuals_)
+        n = len(scores)
+        level = min(1.0, math.ceil((n + 1) * coverage) / n)
+        q = float(np.quantile(scores, level))
+        results = []
+        for f in (forecast if self._many else [forecast]):
+            values = np.asarray(f, dtype=np.float64)
+            width = q * np.sqrt(np.arange(1, len(values) + 1))
+            if self.log:
+                lower, upper = values * np.exp(-width), values * np.exp(width)
+            else:
+                lower, upper = values - width, values + width
+            results.append((f, _like(f, lower), _like(f, upper)))
+        if not self._many:
+            return results[0]
+        return tuple(list(part) for part in zip(*results))
+
+    def score(self, y, X=None):
+        """Negative MAPE of the forecast of ``y``'s steps (greater is better).
+
+        ``y`` is the period right after the training series (a search's
+        test fold in time order): the forecaster forecasts ``len(y)`` steps
+        from its end and compares.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_timesteps,) or pandas Series
+            The values that followed the training series.
+        X : array-like, default=None
+            Their exogenous values (when fitted with ``X``).
+
+        Returns
+        -------
+        score : float
+            ``-mean(|y - forecast| / |y|)``.
+        """
+        check_is_fitted(self, "regressor_")
+        if self._many:
+            raise ValueError("score takes one series; the forecaster was fitted on a list.")
+        index = _check_index(y, "y")
+        if index is not None and self._indexes[0] is not None:
+            _check_follows(self._indexes[0], index)
+        actual = _as_float(y, "y").reshape(-1)
+        forecast = np.asarray(self.predict(len(actual), X), dtype=np.float64)
+        denom = np.maximum(np.abs(actual), np.finfo(np.float64).eps)
+        return -float(np.mean(np.abs(actual - forecast) / denom))
+
+
+# ------------------------------------------------------------------ helpers
+def _as_float(values, name):
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must hold numbers: {exc}") from exc
+    if arr.ndim == 0 or arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty or not a series.")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        where = np.flatnonzero(bad.reshape(arr.shape[0], -1).any(axis=1))
+        raise ValueError(
+            f"{name} contains NaN or infinity at time step(s) {where[:5].tolist()}"
+            f"{' ...' if len(where) > 5 else ''}; fill or drop missing values first."
+        )
+    return arr
+
+
+def _check_index(values, name):
+    """The pandas index of ``values`` (None for arrays); must increase."""
+    index = getattr(values, "index", None)
+    if index is None or not hasattr(index, "is_monotonic_increasing"):
+        return None
+    if not index.is_monotonic_increasing or index.has_duplicates:
+        raise ValueError(
+            f"The index of {name} must increase strictly (time order, no "
+            "repeated time points); sort it with .sort_index() and drop duplicates."
+        )
+    return index
+
+
+def _freq(index):
+    """The step of a pandas index: its frequency, else the inferred one."""
+    freq = getattr(index, "freq", None)
+    if freq is None and len(index) >= 3:
+        try:
+            with warnings.catch_warnings():
+                # pandas announces that this becomes an offset; to_offset
+                # below takes either
+                warnings.simplefilter("ignore")
+                inferred = index.inferred_freq
+        except (TypeError, ValueError, AttributeError):  # pragma: no cover
+            inferred = None
+        if inferred is not None:
+            from pandas.tseries.frequencies import to_offset
+
+            freq = to_offset(inferred)
+    return freq
+
+
+def _check_follows(train_index, test_index):
+    """A scored period must start right after the training period."""
+    if len(train_index) < 2:
+        return
+    freq = _freq(train_index)
+    last, start = train_index[-1], test_index[0]
+    if freq is not None:
+        follows = start == last + freq
+    else:  # an irregular index: no gap larger than its usual spacing allows
+        spacing = np.median(np.diff(np.asarray(train_index)))
+        follows = last < start and (start - last) <= 1.5 * spacing
+    if not follows:
+        raise ValueError(
+            f"The scored period starts at {start!r}, not right after the "
+            f"training period ({last!r}): forecasts are scored on the "
+            "steps that follow the fit. Use a time-ordered split such as "
+            "TimeSeriesSplit(test_size=horizon)."
+        )
+
+
+def _with_future_index(forecast, index):
+    """A pandas Series with the future dates, when the index has a frequency."""
+    if index is None:
+        return forecast
+    freq = _freq(index)
+    if freq is None:
+        return forecast
+    import pandas as pd
+
+    future = pd.date_range(index[-1] + freq, periods=len(forecast), freq=freq)
+    return pd.Series(forecast, index=future)
+
+
+def _like(template, values):
+    if hasattr(template, "index") and hasattr(template, "iloc"):
+        return type(template)(values, index=template.index)
+    return values

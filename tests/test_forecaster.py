@@ -1,0 +1,245 @@
+"""LSTMForecaster: windows inside the model, tunable, time-ordered folds."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import TimeSeriesSplit
+
+from sklstm import LSTMForecaster
+from sklstm.search import BayesSearchCV, GeneticSearchCV, default_lstm_space
+
+torch.set_num_threads(1)
+TINY = dict(lookback=6, horizon=3, hidden_size=4, max_epochs=5, random_state=0)
+
+
+def series(n=60, seed=0):
+    t = np.arange(n)
+    noise = np.random.RandomState(seed).normal(scale=0.1, size=n)
+    return 10 + np.sin(2 * np.pi * t / 12) + 0.02 * t + noise
+
+
+def test_forecasts_have_the_asked_length_and_continue_past_one_pass():
+    f = LSTMForecaster(**TINY).fit(series())
+    assert f.predict().shape == (3,)
+    long = f.predict(horizon=8)
+    assert long.shape == (8,) and np.all(np.isfinite(long))
+    # the first pass is the same whatever the length asked for
+    np.testing.assert_allclose(long[:3], f.predict())
+    assert f.cutoff_ == 59 and f.n_series_ == 1 and f.n_exogenous_ == 0
+
+
+def test_same_seed_same_forecast_and_pickling():
+    y = series()
+    a = LSTMForecaster(**TINY).fit(y).predict()
+    b = LSTMForecaster(**TINY).fit(y)
+    np.testing.assert_array_equal(a, b.predict())
+    again = pickle.loads(pickle.dumps(b))
+    np.testing.assert_array_equal(again.predict(), a)
+    other = LSTMForecaster(**dict(TINY, random_state=1)).fit(y).predict()
+    assert not np.array_equal(a, other)
+
+
+def test_recursive_and_direct_agree_at_horizon_one():
+    y = series()
+    direct = LSTMForecaster(**dict(TINY, horizon=1), strategy="direct").fit(y)
+    recursive = LSTMForecaster(**dict(TINY, horizon=1), strategy="recursive").fit(y)
+    np.testing.assert_allclose(direct.predict(), recursive.predict(), rtol=1e-6)
+    np.testing.assert_allclose(direct.predict(5), recursive.predict(5), rtol=1e-6)
+    # at longer horizons they are different models
+    d3 = LSTMForecaster(**TINY, strategy="direct").fit(y).predict()
+    r3 = LSTMForecaster(**TINY, strategy="recursive").fit(y).predict()
+    assert not np.allclose(d3, r3)
+
+
+@pytest.mark.parametrize("normalize", ["last_value", "window", None])
+def test_no_change_from_the_network_repeats_an_exact_season(normalize):
+    # an exactly periodic series has seasonal differences of zero; a network
+    # that predicts "no change" must then give last year back, on the log
+    # scale too: this checks the way back from the network to the series
+    t = np.arange(72)
+    y = 5 + np.sin(2 * np.pi * t / 12) + (t % 12 == 3)
+    for log in (False, True):
+        f = LSTMForecaster(**dict(TINY, horizon=12), seasonal_period=12, log=log,
+                           normalize=normalize).fit(y)
+        f.regressor_.predict = lambda X: np.zeros((len(X), 12))
+        np.testing.assert_allclose(f.predict(30), np.tile(y[-12:], 3)[:30], rtol=1e-12)
+
+
+def test_log_forecasts_stay_positive_and_need_positive_values():
+    y = np.exp(series() / 3)
+    f = LSTMForecaster(**TINY, log=True).fit(y)
+    assert np.all(f.predict(10) > 0)
+    with pytest.raises(ValueError, match="values <= 0.*log=True"):
+        LSTMForecaster(**TINY, log=True).fit(y - y.mean())
+
+
+def test_pandas_series_gives_dated_forecasts_and_checks_the_index():
+    y = pd.Series(series(), index=pd.date_range("2000-01", periods=60, freq="MS"))
+    f = LSTMForecaster(**TINY).fit(y)
+    out = f.predict()
+    assert isinstance(out, pd.Series)
+    assert list(out.index) == list(pd.date_range("2005-01", periods=3, freq="MS"))
+    assert f.cutoff_ == pd.Timestamp("2004-12-01")
+    np.testing.assert_allclose(out.to_numpy(), LSTMForecaster(**TINY).fit(y.to_numpy()).predict())
+    with pytest.raises(ValueError, match="must increase strictly"):
+        LSTMForecaster(**TINY).fit(y.iloc[::-1])
+    with pytest.raises(ValueError, match="must increase strictly"):
+        LSTMForecaster(**TINY).fit(pd.concat([y.iloc[:30], y.iloc[29:]]))
+    # a scored period must start right after the fit
+    later = y.iloc[50:53]
+    with pytest.raises(ValueError, match="right after the training period"):
+        LSTMForecaster(**TINY).fit(y.iloc[:40]).score(later)
+    assert LSTMForecaster(**TINY).fit(y.iloc[:50]).score(later) <= 0
+    # months differ in length: a fancy-indexed fold (no freq) is still
+    # recognised as the month right after (March -> April: 31 days, after
+    # February's 28)
+    train = pd.Series(y.to_numpy()[:27], index=pd.DatetimeIndex(list(y.index[:27])))
+    assert train.index.freq is None  # 2000-01 .. 2002-03
+    f = LSTMForecaster(**TINY).fit(train)
+    assert f.score(y.iloc[27:30]) <= 0
+    with pytest.raises(ValueError, match="right after"):
+        f.score(y.iloc[28:31])
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.arange(8.0), "has 8 time steps; lookback \\+ horizon needs at least 9"),
+    (np.r_[np.ones(20), np.nan, np.ones(20)], "NaN or infinity at time step\\(s\\) \\[20\\]"),
+    (np.ones((30, 2)), "must be one series"),
+    ([], "empty list"),
+    (np.array(["a", "b"] * 10), "must hold numbers"),
+])
+def test_bad_series_are_refused_clearly(bad, match):
+    with pytest.raises(ValueError, match=match):
+        LSTMForecaster(**TINY).fit(bad)
+
+
+def test_season_counts_in_the_length_needed():
+    with pytest.raises(ValueError, match="lookback \\+ horizon \\+ seasonal_period needs at least 21"):
+        LSTMForecaster(**TINY, seasonal_period=12).fit(np.ones(20))
+
+
+def test_invalid_parameters_and_horizon():
+    with pytest.raises(ValueError, match="strategy"):
+        LSTMForecaster(**TINY, strategy="both").fit(series())
+    with pytest.raises(ValueError, match="lookback"):
+        LSTMForecaster(**dict(TINY, lookback=0)).fit(series())
+    f = LSTMForecaster(**TINY).fit(series())
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="horizon must be a positive integer"):
+            f.predict(horizon=bad)
+
+
+def test_exogenous_columns_in_and_their_future_needed():
+    y = series()
+    X = np.c_[np.arange(60) % 12, np.random.RandomState(0).normal(size=60)]
+    f = LSTMForecaster(**TINY).fit(y, X)
+    assert f.n_exogenous_ == 2
+    future = np.c_[np.arange(60, 65) % 12, np.zeros(5)]
+    assert f.predict(5, X=future).shape == (5,)
+    with pytest.raises(ValueError, match="pass their 5 future rows as X"):
+        f.predict(5)
+    with pytest.raises(ValueError, match="shape \\(5, 2\\)"):
+        f.predict(5, X=future[:4])
+    with pytest.raises(ValueError, match="one row per time step \\(60\\)"):
+        LSTMForecaster(**TINY).fit(y, X[:50])
+    with pytest.raises(ValueError, match="fitted without X"):
+        LSTMForecaster(**TINY).fit(y).predict(3, X=future[:3])
+    # the exogenous input matters
+    g = LSTMForecaster(**TINY).fit(y)
+    assert not np.allclose(g.predict(), f.predict(3, X=future[:3]))
+
+
+def test_several_series_train_one_global_model():
+    a, b = series(seed=0), 3 * series(n=50, seed=1)
+    f = LSTMForecaster(**TINY).fit([a, b])
+    out = f.predict()
+    assert isinstance(out, list) and len(out) == 2 and f.n_series_ == 2
+    assert all(o.shape == (3,) for o in out)
+    # each forecast continues its own series
+    assert abs(out[0].mean() - a[-6:].mean()) < abs(out[0].mean() - b[-6:].mean())
+    assert abs(out[1].mean() - b[-6:].mean()) < abs(out[1].mean() - a[-6:].mean())
+    with pytest.raises(ValueError, match="score takes one series"):
+        f.score(a[:3])
+
+
+def test_prediction_intervals_from_backtests():
+    y = series(n=80)
+    f = LSTMForecaster(**TINY, interval_backtests=3).fit(y)
+    assert f.interval_residuals_.shape == (9,)
+    forecast, lower, upper = f.predict_interval(horizon=6, coverage=0.8)
+    assert np.all(lower < forecast) and np.all(forecast < upper)
+    width = upper - lower
+    assert np.all(np.diff(width) > 0)  # wider further ahead
+    _, lo9, up9 = f.predict_interval(horizon=6, coverage=0.95)
+    assert np.all(up9 - lo9 >= width)
+    np.testing.assert_allclose(forecast, f.predict(6))
+    with pytest.raises(ValueError, match="interval_backtests >= 1"):
+        LSTMForecaster(**TINY).fit(y).predict_interval()
+    with pytest.raises(ValueError, match="coverage"):
+        f.predict_interval(coverage=1.5)
+    with pytest.raises(ValueError, match="interval_backtests=30 needs series of at least 99"):
+        LSTMForecaster(**TINY, interval_backtests=30).fit(y)
+
+
+class RecordingForecaster(LSTMForecaster):
+    """Records the time span it was fitted on and the one it was scored on."""
+
+    seen = []
+
+    def score(self, y, X=None):
+        RecordingForecaster.seen.append((self._indexes[0][0], self.cutoff_, y.index[0],
+                                        y.index[-1]))
+        return super().score(y, X)
+
+
+@pytest.mark.parametrize("kind", ["bayes", "genetic"])
+def test_lookback_is_searched_on_folds_in_time_order(kind):
+    y = pd.Series(series(n=48), index=pd.date_range("2000-01", periods=48, freq="MS"))
+    RecordingForecaster.seen = []
+    est = RecordingForecaster(**TINY)
+    space = {"lookback": (3, 8), "normalize": ["last_value", "window"]}
+    if kind == "bayes":
+        search = BayesSearchCV(est, space, n_iter=4, random_state=0,
+                               optimizer_kwargs={"n_initial_points": 4})
+    else:
+        search = GeneticSearchCV(est, space, population_size=4, n_generations=1,
+                                 random_state=0)
+    search.fit(y)
+    res = search.cv_results_
+    # the default folds: scikit-learn's TimeSeriesSplit, test period = horizon
+    assert search.n_splits_ == 3
+    assert len({p["lookback"] for p in res["params"]}) > 1
+    assert np.all(np.isfinite(res["mean_test_score"]))
+    # no fold saw its test period: each scored period starts right after
+    # the fitted one (the forecaster checks it too) and lasts the horizon
+    assert RecordingForecaster.seen
+    for first, cutoff, start, end in RecordingForecaster.seen:
+        assert first == y.index[0] and cutoff < start
+        assert start == cutoff + pd.offsets.MonthBegin(1)
+        assert len(pd.date_range(start, end, freq="MS")) == 3
+    assert search.best_estimator_.lookback == search.best_params_["lookback"]
+    assert search.best_estimator_.predict().shape == (3,)
+
+
+def test_default_space_of_the_forecaster_holds_its_defaults():
+    f = LSTMForecaster(lookback=6, horizon=3, max_epochs=3, random_state=0)
+    space = default_lstm_space(f)
+    assert {"lookback", "normalize", "strategy", "hidden_size", "lr"} <= set(space)
+    assert space["lookback"].low <= f.lookback <= space["lookback"].high
+    assert "conv_filters" not in space
+    # a search with the default space starts from the forecaster as given
+    search = GeneticSearchCV(f, population_size=3, n_generations=0, random_state=0,
+                             rescore_top=0).fit(series(n=40))
+    first = search.cv_results_["params"][0]
+    own = {k: v for k, v in f.get_params().items() if k in space}
+    assert {k: first[k] for k in own} == own
+
+
+def test_clone_keeps_every_parameter():
+    f = LSTMForecaster(lookback=9, strategy="recursive", log=True, seasonal_period=4,
+                       normalize="window", hidden_size=7, interval_backtests=2)
+    assert clone(f).get_params() == f.get_params()
