@@ -243,3 +243,10 @@ def test_clone_keeps_every_parameter():
     f = LSTMForecaster(lookback=9, strategy="recursive", log=True, seasonal_period=4,
                        normalize="window", hidden_size=7, interval_backtests=2)
     assert clone(f).get_params() == f.get_params()
+
+
+def test_multi_fidelity_search_refuses_a_forecaster_clearly():
+    search = GeneticSearchCV(LSTMForecaster(**TINY), {"lookback": (3, 8)},
+                             resource="max_epochs", min_resource=1, population_size=3)
+    with pytest.raises(ValueError, match="LSTMForecaster does not have"):
+        search.fit(series())

@@ -91,6 +91,11 @@ def _lstm_path(estimator):
                 f"of a (possibly nested) Pipeline; found it at {prefix[:-2]!r}."
             )
         est = est.steps[-1][1]
+    if "warm_start" not in est.get_params():
+        raise ValueError(
+            f"resource='max_epochs' continues training with warm_start, which "
+            f"{type(est).__name__} does not have; search it with resource=None."
+        )
     return prefix
 
 
