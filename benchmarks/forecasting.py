@@ -54,12 +54,13 @@ SERIES = {
 }
 
 #: candidate defaults for --part defaults (each dict is passed to the
-#: forecaster; {} is the forecaster's defaults at the time of the run)
+#: forecaster; the saved run's ``{}`` meant normalize="last_value", the
+#: default before that run chose "window")
 CANDIDATES = [
-    dict(),
+    dict(normalize="last_value"),
     dict(normalize="window"),
-    dict(hidden_size=64),
-    dict(max_epochs=100),
+    dict(normalize="last_value", hidden_size=64),
+    dict(normalize="last_value", max_epochs=100),
 ]
 
 
