@@ -25,6 +25,7 @@ def _sequences(n=30, seed=0):
 
 
 X, y = _sequences()
+_FIRST = X[0]
 
 
 class LuckyLSTM(LSTMClassifier):
@@ -168,10 +169,16 @@ class NoisyLSTM(LSTMClassifier):
         return float(-self.slope * abs(np.log10(self.lr) + 2) + luck)
 
 
-class FlatLSTM(NoisyLSTM):
-    """Every configuration is equally good: only luck separates them."""
+class FlatLSTM(LSTMClassifier):
+    """Configurations far from lr=1e-3 are better by a hair (at most 0.03),
+    and every run has large luck that cancels over the two folds: the fold
+    scores differ by far more than the means, whatever the seeds drawn."""
 
-    slope = 0.0
+    def score(self, X, y):
+        luck = np.random.RandomState(self.random_state % 2**31).uniform(0, 1.0)
+        first_fold = bool(np.all(X == _FIRST, axis=(1, 2)).any())
+        hair = 0.01 * abs(np.log10(self.lr) + 3)
+        return float(hair + (luck if first_fold else -luck))
 
 
 class ClearLSTM(NoisyLSTM):
