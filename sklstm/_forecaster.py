@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import LSTMRegressor
+from .preprocessing._forecasting import _check_series
 from ._sklearn_compat import Interval, StrOptions
 from ._sklearn_compat import fit_context as _fit_context
 
@@ -534,20 +535,9 @@ class LSTMForecaster(BaseEstimator):
 
 # ------------------------------------------------------------------ helpers
 def _as_float(values, name):
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must hold numbers: {exc}") from exc
-    if arr.ndim == 0 or arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty or not a series.")
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        where = np.flatnonzero(bad.reshape(arr.shape[0], -1).any(axis=1))
-        raise ValueError(
-            f"{name} contains NaN or infinity at time step(s) {where[:5].tolist()}"
-            f"{' ...' if len(where) > 5 else ''}; fill or drop missing values first."
-        )
-    return arr
+    """A 1-D or 2-D float64 array of numbers without NaN (the forecasting
+    helpers' own check)."""
+    return _check_series(values, name, ndims=(1, 2))
 
 
 def _check_index(values, name):
