@@ -29,8 +29,8 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
 __all__ = [
-    "SequenceBatch", "SequenceList", "check_fitted_layout", "check_sequences",
-    "pad_sequences", "sequence_kind",
+    "SequenceBatch", "SequenceList", "check_fitted_layout", "check_sample_weight",
+    "check_sequences", "pad_sequences", "sequence_kind",
 ]
 
 
@@ -525,3 +525,56 @@ def check_fitted_layout(est, X, batch, *, reset, same_length=False, validated=Fa
         "features as input (features per time step; a 2-D array counts as one "
         "feature)."
     )
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate ``sample_weight`` for ``n_samples`` sequences.
+
+    Returns ``None`` when there are no weights or when every weight is the
+    same (the weighted mean loss is then the plain mean, so the fit is the
+    unweighted one exactly), else a float32 array of shape ``(n_samples,)``.
+    Weights must be finite and >= 0 with at least one above zero.
+    """
+    if sample_weight is None:
+        return None
+    if sp.issparse(sample_weight):
+        raise ValueError("sample_weight must be a dense 1-D array, got a sparse matrix.")
+    _reject_masked(sample_weight, name="sample_weight")
+    w = np.asarray(sample_weight)
+    if w.ndim == 0:
+        w = np.full(n_samples, float(w))
+    if w.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1-D with one weight per sample; got shape "
+            f"{w.shape}. Pass an array of shape ({n_samples},)."
+        )
+    if w.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {w.shape[0]} weights but X has {n_samples} "
+            "samples; pass one weight per sample."
+        )
+    if w.dtype.kind not in "biuf":
+        raise ValueError(
+            f"sample_weight must hold numbers, got dtype {w.dtype}; convert it "
+            "with np.asarray(sample_weight, dtype=float)."
+        )
+    w = w.astype(np.float64)
+    if not np.isfinite(w).all():
+        raise ValueError(
+            "sample_weight contains NaN or inf; every weight must be a finite "
+            "number >= 0."
+        )
+    if (w < 0).any():
+        raise ValueError(
+            f"sample_weight contains {int((w < 0).sum())} negative weight(s); a "
+            "negative weight would reward the loss for errors on that sample. "
+            "Use weights >= 0 (0 leaves a sample out)."
+        )
+    if not (w > 0).any():
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number: every "
+            "weight is zero, so there is nothing to train on."
+        )
+    if (w == w[0]).all():
+        return None
+    return w.astype(np.float32)

@@ -30,7 +30,10 @@ from skorch.helper import predefined_split
 
 from ._sklearn_compat import Interval, StrOptions
 from ._sklearn_compat import fit_context as _fit_context
-from ._data import SequenceBatch, check_fitted_layout, check_sequences, sequence_kind
+from ._data import (
+    SequenceBatch, check_fitted_layout, check_sample_weight, check_sequences,
+    sequence_kind,
+)
 from ._modules import SequenceNet
 from ._training import (
     BatchIterator,
@@ -39,7 +42,10 @@ from ._training import (
     EpochProgress,
     SequenceDataset,
     TORCH_RNG_LOCK,
+    WeightedCrossEntropyLoss,
+    WeightedMSELoss,
     auto_threads,
+    batch_targets,
     check_model_size,
     torch_threads,
     training_interrupted,
@@ -404,6 +410,7 @@ class _BaseLSTM(BaseEstimator):
         if self.early_stopping:
             callbacks.append(("valid_score", EpochScoring(
                 self._valid_scoring, name="valid_score", lower_is_better=False,
+                target_extractor=batch_targets,
             )))
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.n_iter_no_change,
@@ -444,6 +451,9 @@ class _BaseLSTM(BaseEstimator):
             kwargs["callbacks__valid_loss"] = None
             if self._net_class is NeuralNetClassifier:
                 kwargs["callbacks__valid_acc"] = None
+        elif self._net_class is NeuralNetClassifier:
+            # batches with sample weights carry [y, weights] as targets
+            kwargs["callbacks__valid_acc__target_extractor"] = batch_targets
         n_tokens = getattr(self, "n_tokens_", None) if self.embedding_dim else None
         net = self._net_class(
             module=SequenceNet,
@@ -509,14 +519,19 @@ class _BaseLSTM(BaseEstimator):
     def _stratify(self, dataset):
         return None
 
-    def _fit(self, X, y, *, incremental, classes=None):
+    def _check_weighted_targets(self, y_enc, weights):
+        """Refuse weights that leave fewer classes than a classifier needs."""
+
+    def _fit(self, X, y, *, incremental, classes=None, sample_weight=None):
         first = not hasattr(self, "net_") or not (incremental or self.warm_start)
         batch = self._validate_X(X, reset=first)
         check_consistent_length(batch.values, y)
+        weights = check_sample_weight(sample_weight, batch.values.shape[0])
         y_enc, n_outputs, criterion_kwargs = self._encode_y(
             y, reset=first, classes=classes
         )
-        dataset = SequenceDataset(batch.values, batch.lengths, y_enc)
+        self._check_weighted_targets(y_enc, weights)
+        dataset = SequenceDataset(batch.values, batch.lengths, y_enc, weights)
         device = _resolve_device(self.device)
         rng_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
         epochs = 1 if incremental else self.max_epochs
@@ -593,6 +608,12 @@ _FIT_DOC = """Fit the network to sequences ``X`` and targets ``y``.
             different lengths (``(n_timesteps_i, n_features)`` each).
         y : array-like
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss (and in the convolutional
+            branch's batch statistics): a weight of 2 counts a sequence twice,
+            0 leaves it out. Weights must be finite and >= 0. Equal weights
+            give exactly the unweighted fit. The validation score of
+            ``early_stopping`` is unweighted; its validation loss is weighted.
 
         Returns
         -------
@@ -683,7 +704,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
     _net_class = NeuralNetClassifier
-    _criterion = torch.nn.CrossEntropyLoss
+    _criterion = WeightedCrossEntropyLoss
     _valid_scoring = "accuracy"
 
     def __init__(
@@ -737,6 +758,18 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
 
     def _stratify(self, dataset):
         return dataset.y.numpy()
+
+    def _check_weighted_targets(self, y_enc, weights):
+        if weights is None:
+            return
+        kept = np.unique(y_enc[weights > 0])
+        if kept.size < 2:
+            raise ValueError(
+                "sample_weight leaves samples of only one class with a weight "
+                f"above zero ({self.classes_[kept[0]]!r}); LSTMClassifier needs "
+                "samples of at least 2 classes to learn from. Give samples of "
+                "another class a positive weight."
+            )
 
     def _encode_y(self, y, *, reset, classes=None):
         if y is None:
@@ -817,13 +850,13 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         return y_enc, len(self.classes_), criterion_kwargs
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        return self._fit(X, y, incremental=False)
+    def fit(self, X, y, sample_weight=None):
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     fit.__doc__ = _FIT_DOC
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``(X, y)``, continuing from the current state.
 
         Parameters
@@ -835,12 +868,15 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         classes : array-like of shape (n_classes,), default=None
             Every label that will ever be seen; needed on the first call
             when the first batch lacks some class.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence, as for :meth:`fit`.
 
         Returns
         -------
         self : object
         """
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes,
+                         sample_weight=sample_weight)
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
@@ -927,7 +963,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     """
 
     _net_class = NeuralNetRegressor
-    _criterion = torch.nn.MSELoss
+    _criterion = WeightedMSELoss
     _valid_scoring = "r2"
 
     def _net_kwargs(self):
@@ -966,13 +1002,13 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         return y2.astype(np.float32), self.n_outputs_, {}
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        return self._fit(X, y, incremental=False)
+    def fit(self, X, y, sample_weight=None):
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     fit.__doc__ = _FIT_DOC
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on ``(X, y)``, continuing from the current state.
 
         Parameters
@@ -981,12 +1017,14 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             Sequences, as for :meth:`fit`.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence, as for :meth:`fit`.
 
         Returns
         -------
         self : object
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def predict(self, X):
         """Predict targets.

@@ -52,7 +52,7 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
     """Batch normalisation over channels whose batch statistics skip padding.
 
     Takes ``(batch, channels, steps)`` and an optional ``(batch, 1, steps)``
-    mask. In training, means and variances are computed over the valid steps
+    mask (0/1 for padding, or sample weights). In training, means and variances are computed over the valid steps
     only (so padding never shifts them) and the running estimates are updated
     as :class:`torch.nn.BatchNorm1d` does; in evaluation the running estimates
     are used, so a sample's output never depends on the rest of its batch.
@@ -68,8 +68,10 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
                 return super().forward(x)
         count = mask.sum().clamp(min=1)
         mean = (x * mask).sum(dim=(0, 2)) / count
-        centred = (x - mean.view(1, -1, 1)) * mask
-        var = (centred * centred).sum(dim=(0, 2)) / count
+        # the mask may hold sample weights: each squared deviation counts
+        # as often as its weight (for a 0/1 mask this is the plain masked sum)
+        centred = x - mean.view(1, -1, 1)
+        var = (centred * centred * mask).sum(dim=(0, 2)) / count
         if self.track_running_stats:
             with torch.no_grad():
                 self.num_batches_tracked += 1
@@ -124,19 +126,25 @@ class ConvBranch(nn.Module):
             channels = width
         self.output_size = channels
 
-    def forward(self, x, lengths, ragged):
+    def forward(self, x, lengths, ragged, sample_weight=None):
         h = x.transpose(1, 2)  # (batch, features, steps)
         mask = None
         if ragged:
             mask = _valid_mask(lengths, x.shape[1], x.device).transpose(1, 2).to(h.dtype)
             h = h * mask
+        # batch statistics weight every valid step by its sample's weight, so
+        # a weight of 2 counts a sample as twice, as the loss does
+        stat_mask = mask
+        if sample_weight is not None and self.training:
+            w = sample_weight.to(h.dtype).view(-1, 1, 1)
+            stat_mask = (w.expand(-1, 1, h.shape[2]) if mask is None else mask * w)
         for conv, norm in zip(self.convs, self.norms):
             # "same" zero padding (more on the right for even kernels), done
             # by hand: torch copies the input for even "same" kernels anyway
             k = conv.kernel_size[0]
             h = F.pad(h, ((k - 1) // 2, k // 2))
             h = conv(h) if self.training else _conv_as_matmul(h, conv)
-            h = torch.relu(norm(h, mask))
+            h = torch.relu(norm(h, stat_mask))
             if mask is not None:
                 h = h * mask
         if mask is None:
@@ -177,7 +185,9 @@ class SequenceNet(nn.Module):
     The forward pass takes ``x`` of shape ``(batch, time, features)`` (float)
     or ``(batch, time)`` (token ids) and ``lengths`` of shape ``(batch,)``
     holding each sample's number of valid steps; steps past a sample's length
-    are padding and never influence its output.
+    are padding and never influence its output. In training, an optional
+    ``sample_weight`` of shape ``(batch,)`` weights each sample in the
+    convolutional branch's batch statistics.
     """
 
     def __init__(
@@ -226,7 +236,7 @@ class SequenceNet(nn.Module):
         # call). A no-op on the CPU.
         self.rnn.flatten_parameters()
 
-    def forward(self, x, lengths):
+    def forward(self, x, lengths, sample_weight=None):
         if self.embedding is not None:
             x = self.embedding(x)
         steps = x.shape[1]
@@ -238,7 +248,9 @@ class SequenceNet(nn.Module):
             x = x * _valid_mask(lengths, steps, x.device).to(x.dtype)
         pooled = self._recurrent(*patch(x, lengths, self.patch_size), ragged)
         if self.conv is not None:
-            pooled = torch.cat([pooled, self.conv(x, lengths, ragged)], dim=1)
+            pooled = torch.cat(
+                [pooled, self.conv(x, lengths, ragged, sample_weight)], dim=1
+            )
         return self.head(self.dropout(pooled))
 
     def _recurrent(self, x, lengths, ragged):

@@ -13,11 +13,13 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from skorch.callbacks import Callback, LRScheduler
+from skorch.utils import to_numpy
 
 __all__ = [
     "SequenceDataset", "BatchIterator", "DivergenceGuard", "DivergedError",
     "ContinuingLRScheduler", "TORCH_RNG_LOCK", "training_interrupted",
-    "check_model_size", "torch_threads", "auto_threads",
+    "check_model_size", "torch_threads", "auto_threads", "batch_targets",
+    "WeightedCrossEntropyLoss", "WeightedMSELoss",
 ]
 
 #: Held while a fit seeds and uses torch's process-wide random generator.
@@ -128,22 +130,39 @@ def training_interrupted(net, before, epochs):
 
 
 class SequenceDataset(torch.utils.data.Dataset):
-    """Padded sequences + lengths (+ targets) held as whole tensors."""
+    """Padded sequences + lengths (+ targets, + sample weights) as whole tensors.
 
-    def __init__(self, values, lengths, y=None):
+    With sample weights, a batch's targets are the pair ``[y, weights]``
+    (read by :class:`WeightedCrossEntropyLoss` / :class:`WeightedMSELoss`)
+    and its inputs carry ``sample_weight`` for the network's batch statistics.
+    """
+
+    def __init__(self, values, lengths, y=None, sample_weight=None):
         if not values.flags.writeable:
             values = values.copy()
         self.X = torch.from_numpy(values)
         self.lengths = torch.from_numpy(np.ascontiguousarray(lengths))
         self.y = None if y is None else torch.from_numpy(np.ascontiguousarray(y))
+        self.w = (None if sample_weight is None
+                  else torch.from_numpy(np.ascontiguousarray(sample_weight)))
         self.ragged = bool((self.lengths != self.X.shape[1]).any())
 
     def __len__(self):
         return self.X.shape[0]
 
     def __getitem__(self, i):
-        y = self.y[i] if self.y is not None else torch.zeros(())
-        return {"x": self.X[i], "lengths": self.lengths[i]}, y
+        return self._item(self.X[i], self.lengths[i], i)
+
+    def _item(self, x, lengths, idx):
+        if self.y is None:
+            y = torch.zeros(()) if np.ndim(idx) == 0 else torch.zeros(len(idx))
+        else:
+            y = self.y[idx]
+        inputs = {"x": x, "lengths": lengths}
+        if self.w is not None:
+            inputs["sample_weight"] = self.w[idx]
+            y = [y, self.w[idx]]
+        return inputs, y
 
     def subset(self, idx):
         """A dataset of the rows ``idx`` (used for the validation split)."""
@@ -152,6 +171,7 @@ class SequenceDataset(torch.utils.data.Dataset):
         out.X = self.X[idx]
         out.lengths = self.lengths[idx]
         out.y = None if self.y is None else self.y[idx]
+        out.w = None if self.w is None else self.w[idx]
         out.ragged = bool((out.lengths != out.X.shape[1]).any())
         return out
 
@@ -163,8 +183,58 @@ class SequenceDataset(torch.utils.data.Dataset):
             longest = int(lengths.max())
             if longest < x.shape[1]:
                 x = x[:, :longest]
-        y = self.y[idx] if self.y is not None else torch.zeros(len(idx))
-        return {"x": x, "lengths": lengths}, y
+        return self._item(x, lengths, idx)
+
+
+def batch_targets(y):
+    """The targets of a batch as NumPy (without its sample weights)."""
+    if isinstance(y, (list, tuple)):
+        y = y[0]
+    return to_numpy(y)
+
+
+def _weighted_mean(losses, weight, norm):
+    # a batch whose weights are all zero contributes nothing (and no NaN)
+    return (losses * weight).sum() / norm.sum().clamp(min=torch.finfo(losses.dtype).tiny)
+
+
+class WeightedCrossEntropyLoss(torch.nn.CrossEntropyLoss):
+    """:class:`torch.nn.CrossEntropyLoss` that also takes per-sample weights.
+
+    Given targets ``[y, w]`` the loss is ``sum(w_i c_i l_i) / sum(w_i c_i)``
+    (``c_i`` the class weight of sample ``i``, 1 without class weights): a
+    weight of 2 counts a sample twice and a weight of 0 leaves it out, as
+    repeating or removing it would in a full batch. Plain targets give the
+    plain loss, computed exactly as before.
+    """
+
+    def forward(self, input, target):
+        if not isinstance(target, (list, tuple)):
+            return super().forward(input, target)
+        target, weight = target
+        losses = torch.nn.functional.cross_entropy(
+            input, target, weight=self.weight, reduction="none",
+            label_smoothing=self.label_smoothing,
+        )
+        weight = weight.to(losses.dtype)
+        norm = weight if self.weight is None else weight * self.weight[target]
+        return _weighted_mean(losses, weight, norm)
+
+
+class WeightedMSELoss(torch.nn.MSELoss):
+    """:class:`torch.nn.MSELoss` that also takes per-sample weights.
+
+    Given targets ``[y, w]`` the loss is the ``w``-weighted mean over samples
+    of each sample's mean squared error over its outputs.
+    """
+
+    def forward(self, input, target):
+        if not isinstance(target, (list, tuple)):
+            return super().forward(input, target)
+        target, weight = target
+        losses = ((input - target) ** 2).reshape(input.shape[0], -1).mean(dim=1)
+        weight = weight.to(losses.dtype)
+        return _weighted_mean(losses, weight, weight)
 
 
 class BatchIterator:

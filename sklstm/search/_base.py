@@ -508,8 +508,6 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
 
         strategy = self._make_strategy(subspaces, n_splits, draw_seeds)
         fidelity = strategy.fidelity
-        if fidelity is not None:
-            fidelity.check_data(data)
         return _Prepared(X=X, y=y, routed=routed, data=data, subspaces=subspaces,
                          base_seed=seeds[0], fidelity=fidelity, strategy=strategy,
                          checkpoint=checkpoint, scorer_attr=scorer_attr, notes=[])

@@ -32,8 +32,10 @@ import math
 import numbers
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
+from sklearn.utils.metadata_routing import process_routing
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._sklearn_compat import Interval, StrOptions
@@ -167,9 +169,22 @@ class _Continue:
         for _ in self.prefix.split("__")[:-1]:
             if len(est.steps) > 1:
                 X = est[:-1].transform(X)  # fitted on the first rung, never refitted
+            fit_params = _final_step_params(est, fit_params)
             est = est.steps[-1][1]
         est.set_params(warm_start=True, max_epochs=self.epochs)
-        est.fit(X, y)
+        # the fold's own fit parameters (sample_weight, ...) on every rung
+        est.fit(X, y, **fit_params)
+
+
+def _final_step_params(pipeline, fit_params):
+    """The fit parameters a Pipeline's ``fit`` hands its last step."""
+    name = pipeline.steps[-1][0]
+    if not fit_params:
+        return {}
+    if get_config().get("enable_metadata_routing", False):
+        return dict(process_routing(pipeline, "fit", **fit_params)[name].fit)
+    return {key[len(name) + 2:]: value for key, value in fit_params.items()
+            if key.startswith(name + "__")}
 
 
 def _fold_step(model, first, epochs, prefix, X, y, data, split, callback_ctx, caller):
@@ -257,14 +272,6 @@ class _SuccessiveHalving:
     def n_promoted(self, n):
         """Number of candidates promoted out of ``n``."""
         return max(1, int(n // self.factor))
-
-    def check_data(self, data):
-        """Refuse what continued training cannot honour."""
-        if data.fit_params:
-            raise ValueError(
-                "Multi-fidelity search does not support fit parameters "
-                f"({sorted(data.fit_params)}); set resource=None to pass them."
-            )
 
     def _metric(self, search, scores):
         if not isinstance(scores, dict):
