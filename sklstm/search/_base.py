@@ -36,6 +36,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.parallel import Parallel
 from sklearn.utils.validation import check_is_fitted
 
 from .._warnings import warn_caller
@@ -51,7 +52,7 @@ from .._sklearn_compat import (
 )
 from . import _fidelity
 from ._checkpoint import checkpoint_context
-from ._distributed import scatter_once
+from ._distributed import put_once, scatter_once
 from ._evaluation import FoldPlan, n_samples
 from ._run import (
     _check_callbacks,
@@ -469,10 +470,12 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         validate_own_params(self)
         X, y = indexable(X, y)
         with checkpoint_context(self, X, y, params) as checkpoint, \
-                scatter_once(X, y):
+                scatter_once(X, y), put_once(X, y) as shipped:
             # everything that can warn about the search's setup happens here,
             # so that the warnings point at the caller's line
             prepared = self._prepare(X, y, params, checkpoint)
+            # what the fold fits receive: the data, or references to it
+            prepared.task_X, prepared.task_y = shipped
             call_with_callbacks(self, self._fit_prepared, prepared)
         for note in prepared.notes:  # said here, so that they name the caller's line
             warn_caller(note, UserWarning)
@@ -523,7 +526,8 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
         strategy = prepared.strategy
-        run = _SearchRun(self, X, y, prepared.data, prepared.subspaces,
+        run = _SearchRun(self, prepared.task_X, prepared.task_y, prepared.data,
+                         prepared.subspaces,
                          prepared.base_seed,
                          fidelity=prepared.fidelity, checkpoint=prepared.checkpoint,
                          callback_ctx=search_ctx)
@@ -532,7 +536,11 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
                               _check_callbacks(self.callbacks))
         started = time.perf_counter()
         try:
-            with _torch_thread_share(self.n_jobs):
+            # one Parallel for all batches: a backend that starts workers per
+            # call (Ray's) starts them once per search
+            parallel = Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch)
+            with _torch_thread_share(self.n_jobs), parallel:
+                run.parallel = parallel
                 reason, n_rounds = strategy.run(run, stop)
                 run.rescore(self.rescore_top, {strategy.round_column: n_rounds},
                             initial=self._own_key(prepared.subspaces))

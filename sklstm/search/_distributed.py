@@ -9,6 +9,13 @@ up by object identity before scattering anything. While a search runs under
 the Dask backend, :func:`scatter_once` broadcasts ``X`` and ``y`` to every
 worker once and registers them in that map, so every batch reuses the same
 futures; they are released when the search ends.
+
+joblib's Ray backend (``ray.util.joblib``) pickles every task with its
+arguments, so ``X`` and ``y`` would go into Ray's object store again with
+every task. Under that backend :func:`put_once` puts them there once per
+search and the tasks carry small references (:class:`RayData`) instead, which
+:func:`resolve` turns back into the data in the worker (for NumPy arrays a
+read-only view of the shared object store, not a copy).
 """
 
 from contextlib import contextmanager, suppress
@@ -67,3 +74,57 @@ def scatter_once(*arrays):
             keep[:] = [k for k in keep if all(k is not item for item in items)]
         with suppress(Exception):
             backend.client.cancel(futures)
+
+
+def _ray_backend_active():
+    """Whether the active joblib backend is Ray's."""
+    try:
+        backend, _ = joblib.parallel.get_active_backend()
+    except Exception:  # pragma: no cover - joblib internals
+        return False
+    return type(backend).__name__ == "RayBackend"
+
+
+class RayData:
+    """A reference to data that a search put in Ray's object store once."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, ref):
+        self.ref = ref
+
+    def __getstate__(self):
+        return {"ref": self.ref}
+
+    def __setstate__(self, state):
+        self.ref = state["ref"]
+
+
+def resolve(value):
+    """The data behind a :class:`RayData` reference; anything else unchanged."""
+    if isinstance(value, RayData):
+        import ray
+
+        return ray.get(value.ref)
+    return value
+
+
+@contextmanager
+def put_once(*arrays):
+    """Yield what the tasks of a search should receive in place of ``arrays``.
+
+    Under joblib's Ray backend each array (not None) is put in Ray's object
+    store once and replaced by a :class:`RayData` reference, released when
+    the search ends; under any other backend the arrays themselves.
+    """
+    if not _ray_backend_active():
+        yield arrays
+        return
+    import ray
+
+    shipped = tuple(None if a is None else RayData(ray.put(a)) for a in arrays)
+    try:
+        yield shipped
+    finally:
+        # dropping the last references frees the objects in the store
+        del shipped

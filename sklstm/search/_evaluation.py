@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.utils import get_tags
 
 from .._sklearn_compat import safe_indexing
+from ._distributed import resolve
 
 __all__ = []
 
@@ -214,6 +215,7 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
         The trained estimator; None when its fit failed.
     """
     data = plan
+    X, y = resolve(X), resolve(y)  # references to data shipped once (Ray)
     train, test = data.splits[split]
     fit_params = data.params_for(data.fit_params, train)
     start = time.time()

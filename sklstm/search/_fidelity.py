@@ -282,7 +282,7 @@ class _SuccessiveHalving:
 
     # -- one batch --------------------------------------------------------
     def run_batch(self, search, params_list, X, y, data, promote_all=False,
-                  callback_contexts=None):
+                  callback_contexts=None, parallel=None):
         """Run the rungs over a batch of candidates.
 
         With ``promote_all``, every candidate with a finite score goes on to
@@ -317,7 +317,8 @@ class _SuccessiveHalving:
         reached = [0] * len(params_list)
         rung_scores = [{} for _ in params_list]
         n_tasks = 0
-        parallel = Parallel(n_jobs=search.n_jobs, pre_dispatch=search.pre_dispatch)
+        if parallel is None:
+            parallel = Parallel(n_jobs=search.n_jobs, pre_dispatch=search.pre_dispatch)
         for k, budget in enumerate(self.resources):
             epochs = budget - (self.resources[k - 1] if k else 0)
             tasks = [(c, s) for c in alive for s in range(n_splits)]
@@ -371,7 +372,7 @@ class _SuccessiveHalving:
         )
 
     def evaluate(self, search, params, extra, X, y, data, promote_all=False,
-                 callback_contexts=None):
+                 callback_contexts=None, parallel=None):
         """Evaluate a batch of candidates through the rungs.
 
         Returns
@@ -390,7 +391,7 @@ class _SuccessiveHalving:
         epochs_before = self.n_epochs
         per_candidate, reached, n_tasks, rung_scores = self.run_batch(
             search, params, X, y, data, promote_all=promote_all,
-            callback_contexts=callback_contexts,
+            callback_contexts=callback_contexts, parallel=parallel,
         )
         entries = [entry for cand in per_candidate for entry in cand]
         metrics = self._metric_names(data, entries)

@@ -174,6 +174,9 @@ class _SearchRun:
         self.search = search
         self.X = X
         self.y = y
+        #: the search's joblib Parallel, kept open across batches (set by the
+        #: search; None: one per batch)
+        self.parallel = None
         self.data = data
         self.subspaces = subspaces
         self.base_seed = base_seed
@@ -330,7 +333,7 @@ class _SearchRun:
                 rows, scores, n_fits, n_epochs = self.fidelity.evaluate(
                     self.search, params, extra, self.X, self.y, self.data,
                     promote_all=any(len(key) > 2 for key in keys),
-                    callback_contexts=self._fit_contexts(),
+                    callback_contexts=self._fit_contexts(), parallel=self.parallel,
                 )
                 self.table.add(rows)
             else:
@@ -385,7 +388,9 @@ class _SearchRun:
             print(f"Fitting {n_splits} folds for each of {len(params)} candidates, "
                   f"totalling {len(tasks)} fits", flush=True)
         labels = [describe_params(p) if verbose > 1 else None for p in params]
-        parallel = Parallel(n_jobs=search.n_jobs, pre_dispatch=search.pre_dispatch)
+        parallel = self.parallel
+        if parallel is None:
+            parallel = Parallel(n_jobs=search.n_jobs, pre_dispatch=search.pre_dispatch)
         base = self.base_estimator
         out = parallel(
             delayed(_fit_and_score_entry)(
