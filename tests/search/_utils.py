@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
 
 from sklstm.search import BayesSearchCV, GeneticSearchCV
 
@@ -118,3 +119,26 @@ def rows(search):
         (repr(sorted(p.items())), float(s))
         for p, s in zip(res["params"], res["mean_test_score"])
     ]
+
+
+def distributed_searches():
+    """Both searchers over a tree, with several batches: the distributed tests' pair."""
+    space = {"max_depth": (1, 10), "criterion": ["gini", "entropy"],
+             "min_samples_leaf": (1, 20)}
+    tree = DecisionTreeClassifier()
+    return [
+        BayesSearchCV(tree, space, n_iter=6, n_points=2, cv=3, random_state=0,
+                      optimizer_kwargs={"n_initial_points": 4}),
+        GeneticSearchCV(tree, space, population_size=4, n_generations=2, cv=3,
+                        random_state=0),
+    ]
+
+
+def assert_same_search(remote, local_results, local_best):
+    """``remote`` found the candidates, scores, ranks and best of a local run."""
+    assert remote.cv_results_["params"] == local_results["params"]
+    np.testing.assert_array_equal(remote.cv_results_["mean_test_score"],
+                                  local_results["mean_test_score"])
+    np.testing.assert_array_equal(remote.cv_results_["rank_test_score"],
+                                  local_results["rank_test_score"])
+    assert remote.best_params_ == local_best

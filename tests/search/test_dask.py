@@ -3,13 +3,12 @@
 import logging
 
 import joblib
-import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from sklstm.search import BayesSearchCV, GeneticSearchCV
+from sklstm.search import GeneticSearchCV
 
-from ._utils import data
+from ._utils import assert_same_search, data, distributed_searches
 
 distributed = pytest.importorskip("distributed")
 
@@ -37,21 +36,7 @@ def scatter_log(client, monkeypatch):
     return log
 
 
-def _searches():
-    return list(_search_iter())
-
-
-def _search_iter():
-    space = {"max_depth": (1, 10), "criterion": ["gini", "entropy"],
-             "min_samples_leaf": (1, 20)}
-    tree = DecisionTreeClassifier()
-    yield BayesSearchCV(tree, space, n_iter=6, n_points=2, cv=3, random_state=0,
-                        optimizer_kwargs={"n_initial_points": 4})
-    yield GeneticSearchCV(tree, space, population_size=4, n_generations=2, cv=3,
-                          random_state=0)
-
-
-@pytest.mark.parametrize("search", _searches(), ids=["bayes", "genetic"])
+@pytest.mark.parametrize("search", distributed_searches(), ids=["bayes", "genetic"])
 def test_dask_matches_local_and_scatters_data_once(search, client, scatter_log):
     X, y = data(n_samples=300)
     local = search.set_params(n_jobs=2).fit(X, y)
@@ -61,12 +46,7 @@ def test_dask_matches_local_and_scatters_data_once(search, client, scatter_log):
     with joblib.parallel_backend("dask"):
         remote = search.fit(X, y)
 
-    assert remote.cv_results_["params"] == local_results["params"]
-    np.testing.assert_array_equal(remote.cv_results_["mean_test_score"],
-                                  local_results["mean_test_score"])
-    np.testing.assert_array_equal(remote.cv_results_["rank_test_score"],
-                                  local_results["rank_test_score"])
-    assert remote.best_params_ == local_best
+    assert_same_search(remote, local_results, local_best)
     n_batches = len(set(remote.cv_results_.get(
         "iteration", remote.cv_results_.get("generation"))))
     assert n_batches > 1

@@ -10,7 +10,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklstm import LSTMClassifier
 from sklstm.search import BayesSearchCV, GeneticSearchCV
 
-from ._utils import data
+from ._utils import assert_same_search, data, distributed_searches
 
 ray = pytest.importorskip("ray")
 ray_joblib = pytest.importorskip("ray.util.joblib")
@@ -42,23 +42,11 @@ def ray_runtime():
         ray.shutdown()
 
 
-def _searches():
-    space = {"max_depth": (1, 10), "criterion": ["gini", "entropy"],
-             "min_samples_leaf": (1, 20)}
-    tree = DecisionTreeClassifier()
-    return [
-        BayesSearchCV(tree, space, n_iter=6, n_points=2, cv=3, random_state=0,
-                      optimizer_kwargs={"n_initial_points": 4}),
-        GeneticSearchCV(tree, space, population_size=4, n_generations=2, cv=3,
-                        random_state=0),
-    ]
-
-
 def _counted(X):
     return np.asarray(X).view(Counted)
 
 
-@pytest.mark.parametrize("search", _searches(), ids=["bayes", "genetic"])
+@pytest.mark.parametrize("search", distributed_searches(), ids=["bayes", "genetic"])
 def test_ray_matches_local_and_ships_data_once(search, ray_runtime):
     X, y = data(n_samples=300)
     local = search.set_params(n_jobs=2).fit(X, y)
@@ -71,12 +59,7 @@ def test_ray_matches_local_and_ships_data_once(search, ray_runtime):
         remote = search.fit(X_counted, y)
     shipped = Counted.pickled
 
-    assert remote.cv_results_["params"] == local_results["params"]
-    np.testing.assert_array_equal(remote.cv_results_["mean_test_score"],
-                                  local_results["mean_test_score"])
-    np.testing.assert_array_equal(remote.cv_results_["rank_test_score"],
-                                  local_results["rank_test_score"])
-    assert remote.best_params_ == local_best
+    assert_same_search(remote, local_results, local_best)
     n_fits = len(remote.cv_results_["params"]) * 3
     assert n_fits > 12
     # X went into Ray's object store once, not once per fit task
