@@ -8,9 +8,15 @@ printed figure is the median of the per-pair time ratios.
 A third case compares sklstm on ragged input against equal-length input of
 the same total number of time steps.
 
+Both sides train with torch's thread setting (``n_threads=None``), so the
+ratio is overhead; ``--auto-threads`` adds sklstm with its default
+``n_threads="auto"``, which trains small nets with one thread, and
+``--skorch`` adds a plain skorch net with the same module and batches, to
+tell skorch's own cost from sklstm's.
+
 Usage::
 
-    python benchmarks/fit_overhead.py [--repeats 7] [--device cpu|cuda]
+    python benchmarks/fit_overhead.py [--repeats 7] [--device cpu|cuda] [--auto-threads] [--skorch]
 """
 
 import argparse
@@ -59,12 +65,41 @@ def minimal_loop(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu
     return losses
 
 
-def ours(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu"):
-    # the plain recurrent network, as the minimal loop builds it
+def ours(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu",
+         n_threads=None):
+    # the plain recurrent network, as the minimal loop builds it, at a
+    # constant learning rate; n_threads=None trains with torch's setting, as
+    # the minimal loop does (the default "auto" may pick one thread)
     return LSTMClassifier(hidden_size=hidden_size, max_epochs=epochs,
                           batch_size=batch_size, lr=lr, random_state=seed,
                           conv_filters=0, patch_size=1, pooling="last",
-                          device=device).fit(X, y)
+                          lr_schedule=None, device=device,
+                          n_threads=n_threads).fit(X, y)
+
+
+def bare_skorch(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu"):
+    """skorch alone: the same module, batches and seeds in a plain
+    ``NeuralNetClassifier`` (no input checks, no sklstm callbacks), to tell
+    skorch's own per-batch cost from what sklstm adds on top."""
+    from skorch import NeuralNetClassifier
+
+    from sklstm._training import BatchIterator, SequenceDataset
+
+    torch_seed = int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(torch_seed)
+        data = SequenceDataset(X, np.full(len(X), X.shape[1]), y)
+        net = NeuralNetClassifier(
+            SequenceNet, module__input_size=X.shape[2],
+            module__output_size=int(y.max()) + 1, module__hidden_size=hidden_size,
+            criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam, lr=lr,
+            max_epochs=epochs, batch_size=batch_size, train_split=None,
+            iterator_train=BatchIterator, iterator_train__shuffle=True,
+            iterator_train__rng=np.random.default_rng(torch_seed),
+            callbacks__print_log=None, device=device, verbose=0,
+        )
+        net.fit(data, None)
+    return net.history[:, "train_loss"]
 
 
 def timed(fn, *args, **kwargs):
@@ -101,6 +136,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--device", default="cpu", help="torch device of both sides")
+    parser.add_argument("--skorch", action="store_true",
+                        help="also time skorch alone (same module and batches) "
+                             "against the loop and against sklstm")
+    parser.add_argument("--auto-threads", action="store_true",
+                        help="also time sklstm with its default n_threads='auto', "
+                             "which may train with fewer threads than the loop")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"oneDNN {torch.backends.mkldnn.is_available()}, device {args.device}")
@@ -119,6 +160,19 @@ def main():
         compare(f"{name} (vs minimal loop)",
                 lambda: timed(ours, X, y, **kw),
                 lambda: timed(minimal_loop, X, y, **kw), args.repeats)
+        if args.skorch:
+            same = np.allclose(bare_skorch(X, y, **kw), minimal_loop(X, y, **kw), rtol=1e-4)
+            print(f"  same loss curve, skorch alone and minimal loop: {same}")
+            compare(f"{name}, skorch alone (vs minimal loop)",
+                    lambda: timed(bare_skorch, X, y, **kw),
+                    lambda: timed(minimal_loop, X, y, **kw), args.repeats)
+            compare(f"{name}, sklstm (vs skorch alone)",
+                    lambda: timed(ours, X, y, **kw),
+                    lambda: timed(bare_skorch, X, y, **kw), args.repeats)
+        if args.auto_threads:
+            compare(f"{name}, n_threads='auto' (vs minimal loop)",
+                    lambda: timed(ours, X, y, n_threads="auto", **kw),
+                    lambda: timed(minimal_loop, X, y, **kw), args.repeats)
 
     # ragged: lengths uniform in [25, 75] (mean 50) against 2000 x 50
     rng = np.random.RandomState(1)

@@ -310,7 +310,7 @@ def rescore(args, params, X, y, cv, cache):
     return cache[key]
 
 
-def run_seed(args, name, seed, X, y, X_test, y_test):
+def run_seed(args, name, seed, X, y, X_test, y_test, save=lambda rows: None):
     max_epochs = pipeline(seed, args.max_epochs)[-1].max_epochs
     space = default_lstm_space(pipeline(seed, args.max_epochs))
     keys = sorted(space) + [P + "random_state"]
@@ -345,6 +345,7 @@ def run_seed(args, name, seed, X, y, X_test, y_test):
             warnings.simplefilter("ignore")
             row["rescored"] = rescore(args, params, X, y, cv, cache)
         rows[method] = row
+        save(rows)  # after each method: an interrupted run keeps what it finished
         print(f"  [{name} seed {seed}] {method:10s} wall {wall:7.1f} s  test "
               f"{row['test']:.4f}  rescored {row['rescored']:.4f}  best CV "
               f"{row['best_cv']:.4f}  fold scores {row['fold_scores']}", flush=True)
@@ -527,11 +528,13 @@ def main(argv=None):
         Parallel(n_jobs=args.n_jobs)(
             delayed(pipeline(0, 2).fit)(X, y) for _ in range(args.n_jobs))
         for seed in args.seeds:
-            results.setdefault(name, {})[str(seed)] = run_seed(
-                args, name, seed, X, y, X_test, y_test)
-            if args.json:
-                with open(args.json, "w") as f:
-                    json.dump({"args": vars(args), "results": results}, f, indent=1)
+            def save(rows, name=name, seed=seed):
+                results.setdefault(name, {})[str(seed)] = rows
+                if args.json:
+                    with open(args.json, "w") as f:
+                        json.dump({"args": vars(args), "results": results}, f, indent=1)
+
+            save(run_seed(args, name, seed, X, y, X_test, y_test, save))
     summarize(results, METHODS)
     if args.plot:
         plot(results, args.plot)
