@@ -14,9 +14,14 @@ A second table (``--large``) does the same for a net where two threads
 help on an idle machine (hidden 256, batch 128, 150 steps, no patches):
 ``"auto"`` must not lose there.
 
+``--compare-results`` instead fits the default pipeline and two variants
+with one and with two threads, same ``random_state``, and says whether the
+results are identical.
+
 Usage::
 
     python benchmarks/thread_cliff.py [--fits 7] [--busy 2] [--large]
+    python benchmarks/thread_cliff.py --compare-results
 """
 
 import argparse
@@ -73,13 +78,39 @@ def measure(X, y, params, fits):
     return times
 
 
+def compare_results():
+    """Do one and two torch threads give the same fit? (same random_state)"""
+    from sklstm.datasets import load_gunpoint, load_japanese_vowels
+
+    sets = {"GunPoint": load_gunpoint(split="train"),
+            "JapaneseVowels": load_japanese_vowels(split="train")}
+    variants = {"defaults": {},
+                "plain LSTM": dict(patch_size=1, conv_filters=0, pooling="last"),
+                "hidden 256, batch 64": dict(hidden_size=256, batch_size=64)}
+    for name, (X, y) in sets.items():
+        for label, params in variants.items():
+            fits = [make_pipeline(SequenceScaler(), LSTMClassifier(
+                max_epochs=3, random_state=0, n_threads=n, **params)).fit(X, y)
+                for n in (1, 2)]
+            p1, p2 = (f.predict_proba(X) for f in fits)
+            same_loss = np.array_equal(fits[0][-1].loss_curve_, fits[1][-1].loss_curve_)
+            print(f"{name:15s} {label:22s} probabilities identical: "
+                  f"{np.array_equal(p1, p2)!s:5s} max difference {np.abs(p1 - p2).max():.1e}"
+                  f"  loss curves identical: {same_loss}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fits", type=int, default=7)
     parser.add_argument("--busy", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--large", action="store_true",
                         help="also the large net where two threads help")
+    parser.add_argument("--compare-results", action="store_true",
+                        help="only check whether 1 and 2 threads give identical fits")
     args = parser.parse_args()
+    if args.compare_results:
+        compare_results()
+        return
     X, y = data()
     cases = {"small (hidden 32, 150 steps, 64 series, 3 epochs)": SMALL}
     if args.large:
