@@ -30,6 +30,11 @@ from sklstm import LSTMClassifier
 from sklstm._modules import SequenceNet
 
 
+def _torch_seed(seed):
+    """The torch seed ``LSTMClassifier(random_state=seed)`` draws."""
+    return int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
+
+
 def minimal_loop(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu"):
     """What a user writes by hand: module, Adam, shuffled slices, CE loss.
 
@@ -39,7 +44,7 @@ def minimal_loop(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu
     that the loss curves agree). On a GPU the whole data set is moved there
     once, before training: the fastest a hand-written loop can feed it.
     """
-    torch_seed = int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
+    torch_seed = _torch_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(torch_seed)
         order = np.random.default_rng(torch_seed)
@@ -85,7 +90,7 @@ def bare_skorch(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu"
 
     from sklstm._training import BatchIterator, SequenceDataset
 
-    torch_seed = int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
+    torch_seed = _torch_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(torch_seed)
         data = SequenceDataset(X, np.full(len(X), X.shape[1]), y)

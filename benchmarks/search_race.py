@@ -254,10 +254,11 @@ def _ga_space(space):
 def make_search(method, args, seed, space, cv, scorer, max_epochs):
     est = pipeline(seed, args.max_epochs)
     common = dict(cv=cv, n_jobs=args.n_jobs, scoring=scorer)
+    distributions = {k: SkoptDistribution(d) for k, d in space.items()}
     mf = dict(resource="max_epochs")
     if method == "random":
         return RandomizedSearchCV(
-            est, {k: SkoptDistribution(d) for k, d in space.items()},
+            est, distributions,
             n_iter=args.n_random, random_state=seed, **common)
     if method in ("bayes", "bayes-mf"):
         budget = {"n_iter": args.sklstm_budget} if args.sklstm_budget else {}
@@ -270,7 +271,7 @@ def make_search(method, args, seed, space, cv, scorer, max_epochs):
     rungs = _rungs(max_epochs)
     if method == "halving":
         return HalvingRandomSearchCV(
-            est, {k: SkoptDistribution(d) for k, d in space.items()},
+            est, distributions,
             resource=P + "max_epochs", max_resources=max_epochs,
             min_resources=rungs[0], factor=3, n_candidates=args.n_random,
             random_state=seed, **common)
@@ -289,6 +290,11 @@ def make_search(method, args, seed, space, cv, scorer, max_epochs):
         return SkoptBayesSearchCV(est, space, n_iter=args.n_random, n_points=2,
                                   random_state=seed, **common)
     raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
+
+
+def _count_lines(path):
+    with open(path) as f:
+        return sum(1 for _ in f)
 
 
 def _rungs(max_epochs):
@@ -336,7 +342,7 @@ def run_seed(args, name, seed, X, y, X_test, y_test, save=lambda rows: None):
             "best_cv": float(search.best_score_),
             "params": {k: (v.item() if isinstance(v, np.generic) else v)
                        for k, v in params.items()},
-            "fold_scores": sum(1 for _ in open(log_path)),
+            "fold_scores": _count_lines(log_path),
             "curve": anytime(log_path, start, max_epochs, folds),
             "overhead": getattr(search, "search_overhead_", None),
         }
