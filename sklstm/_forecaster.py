@@ -53,7 +53,7 @@ class LSTMForecaster(BaseEstimator):
 
     Parameters
     ----------
-    lookback : int, default=24
+    lookback : int, default=8
         Past steps in every input window.
     horizon : int, default=12
         Steps forecast by ``predict()`` without an argument, and (with the
@@ -62,32 +62,36 @@ class LSTMForecaster(BaseEstimator):
         ``"direct"``: the network outputs ``horizon`` values at once;
         ``"recursive"``: it outputs one, which is fed back for the next.
         Longer forecasts than one pass repeat the pass on the forecasts.
-    log : bool, default=False
+    log : bool or "auto", default="auto"
         Model the logarithm of the series (a variance that grows with the
-        level, multiplicative season). Needs positive values.
+        level, multiplicative season). ``True`` needs positive values;
+        ``"auto"`` takes the logarithm when every training value is
+        positive (``log_`` says what was chosen).
     seasonal_period : int or None, default=None
         If set, model the seasonal differences ``z[t] - z[t - period]``
         (``z`` the series, or its log): removes a fixed season and a
         linear trend.
-    normalize : {"last_value", "window", None}, default="window"
+    normalize : {"last_value", "window", None}, default="last_value"
         Per-window normalisation: ``"last_value"`` subtracts the window's
         last value from its inputs and targets (the network predicts the
         change from the present); ``"window"`` subtracts the window's mean
         and divides by its standard deviation; ``None`` leaves windows as
         they are. The result is divided by one global scale learned in
-        ``fit``. The default scored best in time-ordered cross-validation on
-        the training periods of airline and lynx
-        (``benchmarks/forecasting.py --part defaults``).
+        ``fit``. The defaults (``lookback``, ``log``, ``normalize``,
+        ``hidden_size``) scored best in time-ordered cross-validation on
+        the training periods of airline and lynx, forecasting as far ahead
+        as their held-out periods (``benchmarks/forecasting.py --part
+        defaults``).
     interval_backtests : int, default=0
         Number of earlier forecast origins (``horizon`` steps apart, from
         the end) at which ``fit`` refits the model on the series before the
-        origin and forecasts ``horizon`` steps; their errors calibrate
-        :meth:`predict_interval`. Costs that many extra fits; 0 disables
-        intervals.
+        origin and forecasts from there to the end of the series; their
+        errors calibrate :meth:`predict_interval`. Costs that many extra
+        fits; 0 disables intervals.
     hidden_size, num_layers, dropout, cell, conv_filters, pooling, optimizer, lr, weight_decay, batch_size, max_epochs, lr_schedule, random_state, device, verbose, n_threads
         Passed to the :class:`~sklstm.LSTMRegressor` that learns the
         windows (``patch_size=1``: windows are short). Defaults suit short
-        windows of one series: 32 hidden units, 200 epochs.
+        windows of one series: 64 hidden units, 200 epochs.
 
     Attributes
     ----------
@@ -97,12 +101,17 @@ class LSTMForecaster(BaseEstimator):
         Number of series fitted (1 for one series).
     n_exogenous_ : int
         Number of exogenous columns (0 without ``X``).
+    log_ : bool
+        Whether the logarithm of the series is modelled (``log`` decided).
     cutoff_ : int or pandas.Timestamp
         The last time point of the (first) training series: its index label
         for a pandas series, else its length minus one.
     interval_residuals_ : ndarray or None
-        Backtest errors, each divided by the square root of its step ahead
-        (``interval_backtests >= 1``), on the scale of ``log``.
+        Backtest errors, each divided by ``step ** interval_growth_``
+        (``interval_backtests >= 1``), on the log scale when ``log_``.
+    interval_growth_ : float or None
+        Exponent of the backtest errors' growth with the step ahead, fitted
+        between 0.5 (a random walk's) and 1 (an error in the trend).
 
     See Also
     --------
@@ -125,7 +134,7 @@ class LSTMForecaster(BaseEstimator):
         "lookback": [Interval(Integral, 1, None, closed="left")],
         "horizon": [Interval(Integral, 1, None, closed="left")],
         "strategy": [StrOptions({"direct", "recursive"})],
-        "log": ["boolean"],
+        "log": ["boolean", StrOptions({"auto"})],
         "seasonal_period": [Interval(Integral, 1, None, closed="left"), None],
         "normalize": [StrOptions({"last_value", "window"}), None],
         "interval_backtests": [Interval(Integral, 0, None, closed="left")],
@@ -135,14 +144,14 @@ class LSTMForecaster(BaseEstimator):
 
     def __init__(
         self,
-        lookback=24,
+        lookback=8,
         horizon=12,
         strategy="direct",
-        log=False,
+        log="auto",
         seasonal_period=None,
-        normalize="window",
+        normalize="last_value",
         interval_backtests=0,
-        hidden_size=32,
+        hidden_size=64,
         num_layers=1,
         dropout=0.0,
         cell="lstm",
@@ -220,7 +229,7 @@ class LSTMForecaster(BaseEstimator):
                     f"{arr.shape}. Put other columns in X (exogenous), or pass a "
                     "list of series for a global model."
                 )
-            if self.log and (arr <= 0).any():
+            if self.log != "auto" and self.log and (arr <= 0).any():
                 raise ValueError(
                     f"{name} has values <= 0, so log=True cannot take its "
                     "logarithm; shift the series or use log=False."
@@ -258,7 +267,7 @@ class LSTMForecaster(BaseEstimator):
     # -- transforms ------------------------------------------------------------
     def _to_model(self, arr):
         """Series -> modelled values ``d`` (log, seasonal difference)."""
-        z = np.log(arr) if self.log else arr
+        z = np.log(arr) if self.log_ else arr
         m = self.seasonal_period
         return z, (z[m:] - z[:-m] if m else z)
 
@@ -322,6 +331,8 @@ class LSTMForecaster(BaseEstimator):
                 )
         self.n_series_ = len(series)
         self.n_exogenous_ = n_exog
+        self.log_ = (all((arr > 0).all() for arr in series) if self.log == "auto"
+                     else bool(self.log))
         self._many = many
         m = self.seasonal_period or 0
         L, H = self.lookback, self._out()
@@ -356,26 +367,37 @@ class LSTMForecaster(BaseEstimator):
         self._indexes = indexes
         last = indexes[0]
         self.cutoff_ = last[-1] if last is not None else len(series[0]) - 1
-        self.interval_residuals_ = self._backtest(series, exog) if self.interval_backtests else None
+        self.interval_residuals_, self.interval_growth_ = (
+            self._backtest(series, exog) if self.interval_backtests else (None, None))
         return self
 
     def _backtest(self, series, exog):
-        """Errors of refits at earlier origins, per step ahead / sqrt(step)."""
+        """Errors of refits at earlier origins, and how fast they grow.
+
+        The refit at the ``k``-th origin (``k * horizon`` steps before the
+        end) forecasts the ``k * horizon`` steps to the end, so the errors
+        cover steps 1 to ``interval_backtests * horizon`` ahead. Returns the
+        errors divided by ``step ** growth`` and ``growth``, the exponent of
+        the errors' growth with the step (fitted, between 1/2, a random walk,
+        and 1, an error in the trend).
+        """
         H = self.horizon
-        errors = []
+        errors, steps = [], []
         for k in range(1, self.interval_backtests + 1):
             cut = [len(arr) - k * H for arr in series]
-            model = clone(self).set_params(interval_backtests=0)
+            model = clone(self).set_params(interval_backtests=0, log=self.log_)
             past = [arr[:c] for arr, c in zip(series, cut)]
             past_x = None if exog[0] is None else [xa[:c] for xa, c in zip(exog, cut)]
             model.fit(past, past_x)
-            future_x = None if exog[0] is None else [xa[c:c + H] for xa, c in zip(exog, cut)]
-            forecasts = model.predict(horizon=H, X=future_x)
+            future_x = None if exog[0] is None else [xa[c:c + k * H] for xa, c in zip(exog, cut)]
+            forecasts = model.predict(horizon=k * H, X=future_x)
             for arr, c, f in zip(series, cut, forecasts):
-                actual = arr[c:c + H]
-                r = np.log(actual) - np.log(f) if self.log else actual - f
-                errors.append(r / np.sqrt(np.arange(1, H + 1)))
-        return np.concatenate(errors)
+                actual = arr[c:c + k * H]
+                errors.append(np.log(actual) - np.log(f) if self.log_ else actual - f)
+                steps.append(np.arange(1, k * H + 1))
+        errors, steps = np.concatenate(errors), np.concatenate(steps)
+        growth = _error_growth(errors, steps)
+        return errors / steps ** growth, growth
 
     # -- predict ---------------------------------------------------------------
     def predict(self, horizon=None, X=None):
@@ -451,16 +473,20 @@ class LSTMForecaster(BaseEstimator):
                 d.append(float(v))
                 z.append(float(v) + (z[-m] if m else 0.0))
         z = np.asarray(z[n0:])
-        return np.exp(z) if self.log else z
+        return np.exp(z) if self.log_ else z
 
     def predict_interval(self, horizon=None, X=None, coverage=0.9):
         """Forecast with a prediction interval from the backtest errors.
 
-        The errors of ``interval_backtests`` earlier forecasts, each divided
-        by the square root of its step ahead, are pooled; the interval at
-        step ``h`` is the forecast plus or minus their ``coverage`` quantile
-        (with the finite-sample correction of split conformal prediction)
-        times ``sqrt(h)``, on the log scale when ``log=True``.
+        ``fit`` refitted the model at ``interval_backtests`` earlier origins
+        and forecast from each to the end of the series; the errors grow
+        with the step ahead ``h`` like ``h ** interval_growth_`` (fitted,
+        between 1/2 and 1). Divided by that growth, they are pooled; the
+        interval at step ``h`` is the forecast plus or minus their
+        ``coverage`` quantile (with the finite-sample correction of split
+        conformal prediction) times ``h ** interval_growth_``, on the log
+        scale when ``log_`` is true. Beyond the backtests' longest forecast
+        the same growth is assumed.
 
         Parameters
         ----------
@@ -492,8 +518,8 @@ class LSTMForecaster(BaseEstimator):
         results = []
         for f in (forecast if self._many else [forecast]):
             values = np.asarray(f, dtype=np.float64)
-            width = q * np.sqrt(np.arange(1, len(values) + 1))
-            if self.log:
+            width = q * np.arange(1, len(values) + 1) ** self.interval_growth_
+            if self.log_:
                 lower, upper = values * np.exp(-width), values * np.exp(width)
             else:
                 lower, upper = values - width, values + width
@@ -538,6 +564,21 @@ def _as_float(values, name):
     """A 1-D or 2-D float64 array of numbers without NaN (the forecasting
     helpers' own check)."""
     return _check_series(values, name, ndims=(1, 2))
+
+
+def _error_growth(errors, steps):
+    """Exponent ``a`` of ``mean |error| ~ step ** a``, clipped to [0.5, 1].
+
+    A least-squares line through the logarithms of the mean absolute error
+    at each step against the step, weighted by the errors at each step.
+    """
+    unique, counts = np.unique(steps, return_counts=True)
+    if len(unique) < 2:
+        return 0.5
+    mean_abs = np.array([np.abs(errors[steps == h]).mean() for h in unique])
+    floor = max(mean_abs.max() * 1e-9, np.finfo(np.float64).tiny)
+    slope = np.polyfit(np.log(unique), np.log(np.maximum(mean_abs, floor)), 1, w=np.sqrt(counts))[0]
+    return float(np.clip(slope, 0.5, 1.0))
 
 
 def _check_index(values, name):

@@ -77,6 +77,24 @@ def test_log_forecasts_stay_positive_and_need_positive_values():
         LSTMForecaster(**TINY, log=True).fit(y - y.mean())
 
 
+def test_log_auto_takes_the_log_of_positive_series_only():
+    y = np.exp(series() / 3)
+    auto = LSTMForecaster(**TINY).fit(y)
+    assert auto.log == "auto" and auto.log_ is True
+    # the same model as log=True
+    np.testing.assert_array_equal(auto.predict(5), LSTMForecaster(**TINY, log=True).fit(y).predict(5))
+    centred = y - y.mean()
+    auto = LSTMForecaster(**TINY).fit(centred)
+    assert auto.log_ is False
+    np.testing.assert_array_equal(auto.predict(5),
+                                  LSTMForecaster(**TINY, log=False).fit(centred).predict(5))
+    # one series with a value <= 0 decides for the global model
+    assert LSTMForecaster(**TINY).fit([y, centred]).log_ is False
+    assert LSTMForecaster(**TINY, log=False).fit(y).log_ is False
+    with pytest.raises(ValueError, match="log"):
+        LSTMForecaster(**TINY, log="yes").fit(y)
+
+
 def test_pandas_series_gives_dated_forecasts_and_checks_the_index():
     y = pd.Series(series(), index=pd.date_range("2000-01", periods=60, freq="MS"))
     f = LSTMForecaster(**TINY).fit(y)
@@ -169,7 +187,9 @@ def test_several_series_train_one_global_model():
 def test_prediction_intervals_from_backtests():
     y = series(n=80)
     f = LSTMForecaster(**TINY, interval_backtests=3).fit(y)
-    assert f.interval_residuals_.shape == (9,)
+    # the k-th origin (3k steps before the end) forecasts the 3k steps to the end
+    assert f.interval_residuals_.shape == (3 + 6 + 9,)
+    assert 0.5 <= f.interval_growth_ <= 1.0
     forecast, lower, upper = f.predict_interval(horizon=6, coverage=0.8)
     assert np.all(lower < forecast) and np.all(forecast < upper)
     width = upper - lower
@@ -183,6 +203,30 @@ def test_prediction_intervals_from_backtests():
         f.predict_interval(coverage=1.5)
     with pytest.raises(ValueError, match="interval_backtests=30 needs series of at least 99"):
         LSTMForecaster(**TINY, interval_backtests=30).fit(y)
+
+
+def test_the_backtest_refits_see_only_the_past_and_forecast_to_the_end():
+    y = series(n=80)
+    f = LSTMForecaster(**TINY, interval_backtests=2).fit(y)
+    # the errors come back from the refits' own forecasts, by hand
+    growth, errors = f.interval_growth_, []
+    for k in (1, 2):
+        cut = len(y) - 3 * k
+        refit = LSTMForecaster(**TINY, log=f.log_).fit(y[:cut])
+        errors.append(np.log(y[cut:]) - np.log(refit.predict(3 * k)))
+    steps = np.r_[np.arange(1, 4), np.arange(1, 7)]
+    np.testing.assert_allclose(f.interval_residuals_, np.concatenate(errors) / steps ** growth)
+
+
+@pytest.mark.parametrize("power, expected", [(0.5, 0.5), (0.8, 0.8), (1.0, 1.0),
+                                             (0.1, 0.5), (2.0, 1.0)])
+def test_error_growth_is_fitted_and_clipped(power, expected):
+    from sklstm._forecaster import _error_growth
+
+    steps = np.tile(np.arange(1, 13), 4)
+    signs = np.repeat([1.0, -1.0, 1.0, -1.0], 12)
+    assert _error_growth(signs * 0.3 * steps ** power, steps) == pytest.approx(expected)
+    assert _error_growth(np.ones(3), np.ones(3, dtype=int)) == 0.5
 
 
 class RecordingForecaster(LSTMForecaster):
@@ -230,6 +274,9 @@ def test_default_space_of_the_forecaster_holds_its_defaults():
     space = default_lstm_space(f)
     assert {"lookback", "normalize", "strategy", "hidden_size", "lr"} <= set(space)
     assert space["lookback"].low <= f.lookback <= space["lookback"].high
+    assert (space["hidden_size"].low, space["hidden_size"].high) == (32, 128)
+    small = default_lstm_space(LSTMForecaster(hidden_size=4))["hidden_size"]
+    assert small.low <= 4 <= small.high
     assert "conv_filters" not in space
     # a search with the default space starts from the forecaster as given
     search = GeneticSearchCV(f, population_size=3, n_generations=0, random_state=0,

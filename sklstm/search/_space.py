@@ -499,10 +499,10 @@ def default_lstm_space(estimator=None):
     measured).
 
     For an :class:`~sklstm.LSTMForecaster` the space is its own:
-    ``lookback`` from half to twice the forecaster's, ``normalize``,
-    ``strategy``, ``hidden_size`` 16-64, ``num_layers`` 1-2, ``dropout``
-    0-0.3 and ``lr`` 1e-3-1e-2; add ``log`` and ``seasonal_period`` where
-    your data calls for them. These ranges bracket the forecaster's
+    ``lookback`` and ``hidden_size`` from half to twice the forecaster's,
+    ``normalize``, ``strategy``, ``num_layers`` 1-2, ``dropout`` 0-0.3 and
+    ``lr`` 1e-3-1e-2; add ``log`` and ``seasonal_period`` where your data
+    calls for them. These ranges bracket the forecaster's
     defaults; they were not chosen by measurement.
 
     Parameters
@@ -559,11 +559,13 @@ def _forecaster_space(forecaster):
     around the forecaster's own values (``log`` and ``seasonal_period``
     depend on the data and are left to the user)."""
     lookback = int(forecaster.lookback)
+    hidden = int(forecaster.hidden_size)
     return {
         "lookback": Integer(max(2, lookback // 2), max(3, 2 * lookback)),
         "normalize": Categorical(["last_value", "window", None]),
         "strategy": Categorical(["direct", "recursive"]),
-        "hidden_size": Integer(16, 64, prior="log-uniform", base=2),
+        "hidden_size": Integer(max(4, hidden // 2), max(8, 2 * hidden),
+                               prior="log-uniform", base=2),
         "num_layers": Integer(1, 2),
         "dropout": Real(0.0, 0.3),
         "lr": Real(1e-3, 1e-2, prior="log-uniform"),
