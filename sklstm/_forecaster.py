@@ -232,7 +232,8 @@ class LSTMForecaster(BaseEstimator):
             if self.log != "auto" and self.log and (arr <= 0).any():
                 raise ValueError(
                     f"{name} has values <= 0, so log=True cannot take its "
-                    "logarithm; shift the series or use log=False."
+                    'logarithm; shift the series, or use log="auto" (takes the '
+                    "logarithm only of all-positive series) or log=False."
                 )
             series.append(arr)
             if x is not None:
@@ -570,14 +571,18 @@ def _error_growth(errors, steps):
     """Exponent ``a`` of ``mean |error| ~ step ** a``, clipped to [0.5, 1].
 
     A least-squares line through the logarithms of the mean absolute error
-    at each step against the step, weighted by the errors at each step.
+    at each step against the logarithm of the step, weighted by the square
+    root of the number of errors at each step. Steps whose mean error is
+    zero or not finite are left out; with fewer than two steps left the
+    growth is a random walk's, 0.5.
     """
     unique, counts = np.unique(steps, return_counts=True)
-    if len(unique) < 2:
-        return 0.5
     mean_abs = np.array([np.abs(errors[steps == h]).mean() for h in unique])
-    floor = max(mean_abs.max() * 1e-9, np.finfo(np.float64).tiny)
-    slope = np.polyfit(np.log(unique), np.log(np.maximum(mean_abs, floor)), 1, w=np.sqrt(counts))[0]
+    usable = np.isfinite(mean_abs) & (mean_abs > 0)
+    if usable.sum() < 2:
+        return 0.5
+    slope = np.polyfit(np.log(unique[usable]), np.log(mean_abs[usable]), 1,
+                       w=np.sqrt(counts[usable]))[0]
     return float(np.clip(slope, 0.5, 1.0))
 
 

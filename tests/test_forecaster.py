@@ -229,6 +229,45 @@ def test_error_growth_is_fitted_and_clipped(power, expected):
     assert _error_growth(np.ones(3), np.ones(3, dtype=int)) == 0.5
 
 
+def test_error_growth_leaves_out_zero_and_non_finite_steps():
+    from sklstm._forecaster import _error_growth
+
+    steps = np.tile(np.arange(1, 7), 2)
+    errors = 0.3 * steps ** 0.8
+    # a step with no error, or a diverged refit's inf/NaN, does not decide
+    for bad in (0.0, np.inf, np.nan):
+        spoilt = errors.copy()
+        spoilt[steps == 6] = bad
+        assert _error_growth(spoilt, steps) == pytest.approx(0.8)
+    assert _error_growth(np.where(steps > 1, np.nan, 1.0), steps) == 0.5
+    assert _error_growth(np.zeros(12), steps) == 0.5
+
+
+def test_backtests_with_exogenous_columns_and_series_of_different_lengths():
+    y = series(n=80)
+    X = np.c_[np.arange(80) % 12, np.random.RandomState(0).normal(size=80)]
+    f = LSTMForecaster(**TINY, interval_backtests=2).fit(y, X)
+    # the refits get the future exogenous rows of every step they forecast
+    errors = []
+    for k in (1, 2):
+        cut = 80 - 3 * k
+        refit = LSTMForecaster(**TINY).fit(y[:cut], X[:cut])
+        errors.append(np.log(y[cut:]) - np.log(refit.predict(3 * k, X=X[cut:])))
+    steps = np.r_[np.arange(1, 4), np.arange(1, 7)]
+    np.testing.assert_allclose(f.interval_residuals_,
+                               np.concatenate(errors) / steps ** f.interval_growth_)
+    future = np.c_[np.arange(80, 84) % 12, np.zeros(4)]
+    forecast, lower, upper = f.predict_interval(4, X=future)
+    assert np.all(lower < forecast) and np.all(forecast < upper)
+    # a global model: each series is cut at its own end
+    a, b = series(n=70, seed=0), 3 * series(n=55, seed=1)
+    g = LSTMForecaster(**TINY, interval_backtests=2).fit([a, b])
+    assert g.interval_residuals_.shape == (2 * (3 + 6),)
+    forecasts, lowers, uppers = g.predict_interval(5)
+    assert len(lowers) == 2 and all(lo.shape == (5,) and np.all(lo < fc) and np.all(fc < up)
+                                    for fc, lo, up in zip(forecasts, lowers, uppers))
+
+
 class RecordingForecaster(LSTMForecaster):
     """Records the time span it was fitted on and the one it was scored on."""
 
@@ -275,8 +314,10 @@ def test_default_space_of_the_forecaster_holds_its_defaults():
     assert {"lookback", "normalize", "strategy", "hidden_size", "lr"} <= set(space)
     assert space["lookback"].low <= f.lookback <= space["lookback"].high
     assert (space["hidden_size"].low, space["hidden_size"].high) == (32, 128)
-    small = default_lstm_space(LSTMForecaster(hidden_size=4))["hidden_size"]
-    assert small.low <= 4 <= small.high
+    for size in (1, 2, 3, 4):
+        small = default_lstm_space(LSTMForecaster(hidden_size=size, lookback=size))
+        assert small["hidden_size"].low <= size < small["hidden_size"].high
+        assert small["lookback"].low <= size < small["lookback"].high
     assert "conv_filters" not in space
     # a search with the default space starts from the forecaster as given
     search = GeneticSearchCV(f, population_size=3, n_generations=0, random_state=0,

@@ -501,8 +501,9 @@ def default_lstm_space(estimator=None):
     For an :class:`~sklstm.LSTMForecaster` the space is its own:
     ``lookback`` and ``hidden_size`` from half to twice the forecaster's,
     ``normalize``, ``strategy``, ``num_layers`` 1-2, ``dropout`` 0-0.3 and
-    ``lr`` 1e-3-1e-2; add ``log`` and ``seasonal_period`` where your data
-    calls for them. These ranges bracket the forecaster's
+    ``lr`` 1e-3-1e-2; add ``seasonal_period`` (and ``log``, if ``"auto"``
+    should not decide) where your data calls for them. These ranges bracket
+    the forecaster's
     defaults; they were not chosen by measurement.
 
     Parameters
@@ -555,16 +556,16 @@ def default_lstm_space(estimator=None):
 
 def _forecaster_space(forecaster):
     """Default space of an :class:`~sklstm.LSTMForecaster`: the window, its
-    normalisation and strategy, and a smaller network than the classifiers',
-    around the forecaster's own values (``log`` and ``seasonal_period``
-    depend on the data and are left to the user)."""
+    normalisation and strategy, and the network, around the forecaster's own
+    values (``log`` and ``seasonal_period`` depend on the data and are left
+    to the user)."""
     lookback = int(forecaster.lookback)
     hidden = int(forecaster.hidden_size)
     return {
-        "lookback": Integer(max(2, lookback // 2), max(3, 2 * lookback)),
+        "lookback": Integer(max(1, lookback // 2), max(lookback + 1, 2 * lookback)),
         "normalize": Categorical(["last_value", "window", None]),
         "strategy": Categorical(["direct", "recursive"]),
-        "hidden_size": Integer(max(4, hidden // 2), max(8, 2 * hidden),
+        "hidden_size": Integer(max(1, hidden // 2), max(hidden + 1, 2 * hidden),
                                prior="log-uniform", base=2),
         "num_layers": Integer(1, 2),
         "dropout": Real(0.0, 0.3),
