@@ -111,6 +111,29 @@ def split(name):
     return y[:n_train], y[n_train:n_train + n_test], season
 
 
+def seasonal_naive(past, season, steps):
+    """Repeat the last ``season`` values of ``past`` for ``steps`` steps."""
+    return np.resize(past[-season:], steps)
+
+
+def training_folds(name):
+    """The ``--part defaults`` folds of a series' training period, as
+    (train, test) index pairs: each forecasts as far ahead as the held-out
+    period."""
+    origins, steps = DEFAULT_FOLDS[name]
+    return [(np.arange(o), np.arange(o, o + steps)) for o in origins]
+
+
+def spawn_map(func, jobs, workers):
+    """``func`` over ``jobs`` in spawned worker processes, results in order.
+    Spawned, not forked: a forked child of a process whose torch threads
+    have started can hang."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        return list(pool.imap(func, jobs))
+
+
 def relative_cv_mape(job):
     """Mean over the training-period folds of MAPE / seasonal naive MAPE."""
     name, config, seed = job
@@ -118,28 +141,21 @@ def relative_cv_mape(job):
     train, _, season = split(name)
     label = repr(config)  # "season" stands for each series' own period
     config = {k: (season if v == "season" else v) for k, v in config.items()}
-    origins, steps = DEFAULT_FOLDS[name]
     ratios = []
-    for origin in origins:
+    for tr, te in training_folds(name):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            f = LSTMForecaster(random_state=seed, **config).fit(train[:origin])
-        actual = train[origin:origin + steps]
-        naive = np.resize(train[origin - season:origin], steps)
-        ratios.append(mape(actual, f.predict(steps)) / mape(actual, naive))
+            f = LSTMForecaster(random_state=seed, **config).fit(train[tr])
+        actual, naive = train[te], seasonal_naive(train[tr], season, len(te))
+        ratios.append(mape(actual, f.predict(len(te))) / mape(actual, naive))
     return name, label, seed, float(np.mean(ratios))
 
 
 def part_defaults(args):
-    import multiprocessing
-
     candidates, seeds = STAGES[args.stage]
     jobs = [(name, config, seed) for config in candidates for name in SERIES for seed in seeds]
-    # spawned workers: a forked child of a process whose torch threads have
-    # started can hang
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        rows = [dict(stage=args.stage, set=n, config=c, seed=s, relative_mape=v)
-                for n, c, s, v in pool.imap(relative_cv_mape, jobs)]
+    rows = [dict(stage=args.stage, set=n, config=c, seed=s, relative_mape=v)
+            for n, c, s, v in spawn_map(relative_cv_mape, jobs, args.workers)]
     table = []
     for config in dict.fromkeys(r["config"] for r in rows):
         per = {n: [r["relative_mape"] for r in rows if r["config"] == config and r["set"] == n]
@@ -159,25 +175,21 @@ def fold_coverage(job):
     name, seed = job
     torch.set_num_threads(1)
     train, _, _ = split(name)
-    origins, steps = DEFAULT_FOLDS[name]
     out = []
-    for origin in origins:
+    for tr, te in training_folds(name):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            f = LSTMForecaster(random_state=seed, interval_backtests=3).fit(train[:origin])
-            _, lower, upper = f.predict_interval(steps, coverage=0.9)
-        actual = train[origin:origin + steps]
-        out.append(dict(set=name, seed=seed, origin=origin, growth=f.interval_growth_,
+            f = LSTMForecaster(random_state=seed, interval_backtests=3).fit(train[tr])
+            _, lower, upper = f.predict_interval(len(te), coverage=0.9)
+        actual = train[te]
+        out.append(dict(set=name, seed=seed, origin=len(tr), growth=f.interval_growth_,
                         coverage=float(np.mean((actual >= lower) & (actual <= upper)))))
     return out
 
 
 def part_intervals(args):
-    import multiprocessing
-
     jobs = [(name, seed) for name in SERIES for seed in range(4)]
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        rows = [r for part in pool.imap(fold_coverage, jobs) for r in part]
+    rows = [r for part in spawn_map(fold_coverage, jobs, args.workers) for r in part]
     for name in SERIES:
         sel = [r for r in rows if r["set"] == name]
         print(f"{name:8s} 90% interval coverage on the training folds: "
@@ -188,7 +200,7 @@ def part_intervals(args):
 
 
 def baselines(name, train, test, season):
-    rows = {"seasonal naive": np.resize(train[-season:], len(test))}
+    rows = {"seasonal naive": seasonal_naive(train, season, len(test))}
     try:
         from statsmodels.tsa.holtwinters import ExponentialSmoothing
         from statsmodels.tsa.statespace.sarimax import SARIMAX
@@ -246,10 +258,8 @@ def part_test(args):
                                  kept_estimator=bool(search.kept_estimator_)))
                 # the same search scored on the defaults' folds, which forecast
                 # as far ahead as the held-out period
-                origins, steps = DEFAULT_FOLDS[name]
-                long_cv = [(np.arange(o), np.arange(o, o + steps)) for o in origins]
                 start = time.perf_counter()
-                long = GeneticSearchCV(est, space, cv=long_cv, n_jobs=2,
+                long = GeneticSearchCV(est, space, cv=training_folds(name), n_jobs=2,
                                        random_state=seed).fit(train)
                 long_s = time.perf_counter() - start
                 forecast = long.best_estimator_.predict(len(test))

@@ -205,17 +205,25 @@ def test_prediction_intervals_from_backtests():
         LSTMForecaster(**TINY, interval_backtests=30).fit(y)
 
 
+def residuals_by_hand(f, y, X=None):
+    """``f.interval_residuals_`` recomputed from refits at 3 and 6 steps
+    before the end of ``y`` (``TINY``'s horizon 3, two backtests), each
+    forecasting to the end; the log scale as ``f`` chose."""
+    errors = []
+    for k in (1, 2):
+        cut = len(y) - 3 * k
+        refit = LSTMForecaster(**TINY, log=f.log_).fit(y[:cut], None if X is None else X[:cut])
+        forecast = refit.predict(3 * k, X=None if X is None else X[cut:])
+        errors.append(np.log(y[cut:]) - np.log(forecast))
+    steps = np.r_[np.arange(1, 4), np.arange(1, 7)]
+    return np.concatenate(errors) / steps ** f.interval_growth_
+
+
 def test_the_backtest_refits_see_only_the_past_and_forecast_to_the_end():
     y = series(n=80)
     f = LSTMForecaster(**TINY, interval_backtests=2).fit(y)
     # the errors come back from the refits' own forecasts, by hand
-    growth, errors = f.interval_growth_, []
-    for k in (1, 2):
-        cut = len(y) - 3 * k
-        refit = LSTMForecaster(**TINY, log=f.log_).fit(y[:cut])
-        errors.append(np.log(y[cut:]) - np.log(refit.predict(3 * k)))
-    steps = np.r_[np.arange(1, 4), np.arange(1, 7)]
-    np.testing.assert_allclose(f.interval_residuals_, np.concatenate(errors) / steps ** growth)
+    np.testing.assert_allclose(f.interval_residuals_, residuals_by_hand(f, y))
 
 
 @pytest.mark.parametrize("power, expected", [(0.5, 0.5), (0.8, 0.8), (1.0, 1.0),
@@ -248,14 +256,7 @@ def test_backtests_with_exogenous_columns_and_series_of_different_lengths():
     X = np.c_[np.arange(80) % 12, np.random.RandomState(0).normal(size=80)]
     f = LSTMForecaster(**TINY, interval_backtests=2).fit(y, X)
     # the refits get the future exogenous rows of every step they forecast
-    errors = []
-    for k in (1, 2):
-        cut = 80 - 3 * k
-        refit = LSTMForecaster(**TINY).fit(y[:cut], X[:cut])
-        errors.append(np.log(y[cut:]) - np.log(refit.predict(3 * k, X=X[cut:])))
-    steps = np.r_[np.arange(1, 4), np.arange(1, 7)]
-    np.testing.assert_allclose(f.interval_residuals_,
-                               np.concatenate(errors) / steps ** f.interval_growth_)
+    np.testing.assert_allclose(f.interval_residuals_, residuals_by_hand(f, y, X))
     future = np.c_[np.arange(80, 84) % 12, np.zeros(4)]
     forecast, lower, upper = f.predict_interval(4, X=future)
     assert np.all(lower < forecast) and np.all(forecast < upper)
