@@ -12,11 +12,13 @@ Both sides train with torch's thread setting (``n_threads=None``), so the
 ratio is overhead; ``--auto-threads`` adds sklstm with its default
 ``n_threads="auto"``, which trains small nets with one thread, and
 ``--skorch`` adds a plain skorch net with the same module and batches, to
-tell skorch's own cost from sklstm's.
+tell skorch's own cost from sklstm's, and ``--lean`` times sklstm's lean
+per-batch path against the same estimator trained through skorch's own
+``NeuralNetClassifier`` (same arithmetic; the script checks the loss curves).
 
 Usage::
 
-    python benchmarks/fit_overhead.py [--repeats 7] [--device cpu|cuda] [--auto-threads] [--skorch]
+    python benchmarks/fit_overhead.py [--repeats 7] [--device cpu|cuda] [--auto-threads] [--skorch] [--lean]
 """
 
 import argparse
@@ -80,6 +82,19 @@ def ours(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu",
                           conv_filters=0, patch_size=1, pooling="last",
                           lr_schedule=None, device=device,
                           n_threads=n_threads).fit(X, y)
+
+
+def skorch_loop(*args, **kwargs):
+    """``ours`` trained through skorch's own net class, without sklstm's lean
+    per-batch path (``sklstm._training._LeanLoop``)."""
+    import sklstm._estimators as estimators
+
+    lean = estimators.lean_net_class
+    estimators.lean_net_class = lambda net_class: net_class
+    try:
+        return ours(*args, **kwargs)
+    finally:
+        estimators.lean_net_class = lean
 
 
 def bare_skorch(X, y, *, hidden_size, epochs, batch_size, lr, seed, device="cpu"):
@@ -147,6 +162,9 @@ def main():
     parser.add_argument("--auto-threads", action="store_true",
                         help="also time sklstm with its default n_threads='auto', "
                              "which may train with fewer threads than the loop")
+    parser.add_argument("--lean", action="store_true",
+                        help="also time sklstm's lean per-batch path against the "
+                             "same estimator trained through skorch's own net class")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"oneDNN {torch.backends.mkldnn.is_available()}, device {args.device}")
@@ -174,6 +192,12 @@ def main():
             compare(f"{name}, sklstm (vs skorch alone)",
                     lambda: timed(ours, X, y, **kw),
                     lambda: timed(bare_skorch, X, y, **kw), args.repeats)
+        if args.lean:
+            same = np.array_equal(ours(X, y, **kw).loss_curve_, skorch_loop(X, y, **kw).loss_curve_)
+            print(f"  same loss curve, lean and skorch's own loop: {same}")
+            compare(f"{name}, lean loop (vs skorch's own loop)",
+                    lambda: timed(ours, X, y, **kw),
+                    lambda: timed(skorch_loop, X, y, **kw), args.repeats)
         if args.auto_threads:
             compare(f"{name}, n_threads='auto' (vs minimal loop)",
                     lambda: timed(ours, X, y, n_threads="auto", **kw),

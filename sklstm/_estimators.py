@@ -47,6 +47,7 @@ from ._training import (
     auto_threads,
     batch_targets,
     check_model_size,
+    lean_net_class,
     torch_threads,
     training_interrupted,
 )
@@ -455,7 +456,7 @@ class _BaseLSTM(BaseEstimator):
             # batches with sample weights carry [y, weights] as targets
             kwargs["callbacks__valid_acc__target_extractor"] = batch_targets
         n_tokens = getattr(self, "n_tokens_", None) if self.embedding_dim else None
-        net = self._net_class(
+        net = lean_net_class(self._net_class)(
             module=SequenceNet,
             module__input_size=self.n_features_in_ if self._input_kind != "2d" else 1,
             module__output_size=n_outputs,
