@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
 from skorch.callbacks import Callback, LRScheduler
-from skorch.dataset import unpack_data
+from skorch.dataset import get_len, unpack_data
 from skorch.utils import to_numpy
 
 __all__ = [
@@ -315,19 +315,13 @@ class _LeanLoop:
         if iterator is None:
             return
         history = self.history
-        begin = [cb for _, cb in self.callbacks_ if _overrides(cb, "on_batch_begin")]
-        end = [cb for _, cb in self.callbacks_ if _overrides(cb, "on_batch_end")]
         count = 0
         for batch in iterator:
-            self.on_batch_begin(self, batch=batch, training=training)
-            for cb in begin:
-                cb.on_batch_begin(self, batch=batch, training=training)
+            self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
             history.record_batch(prefix + "_loss", step["loss"].item())
             history.record_batch(prefix + "_batch_size", _batch_len(batch))
-            self.on_batch_end(self, batch=batch, training=training, **step)
-            for cb in end:
-                cb.on_batch_end(self, batch=batch, training=training, **step)
+            self.notify("on_batch_end", batch=batch, training=training, **step)
             count += 1
         history.record(prefix + "_batch_count", count)
 
@@ -355,8 +349,6 @@ def _batch_len(batch):
     inputs = batch[0] if isinstance(batch, (tuple, list)) else batch
     if type(inputs) is dict and type(inputs.get("x")) is torch.Tensor:
         return inputs["x"].shape[0]
-    from skorch.utils import get_len
-
     return get_len(inputs)
 
 

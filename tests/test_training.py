@@ -8,10 +8,13 @@ same seed, and compares everything the fit records.
 
 import numpy as np
 import pytest
+import torch
 from skorch import NeuralNetClassifier, NeuralNetRegressor
+from skorch.callbacks import Callback
 
 import sklstm._estimators as estimators
 from sklstm import LSTMClassifier, LSTMRegressor
+from sklstm._training import SequenceDataset, _batch_len, _overrides
 
 TINY = dict(hidden_size=8, conv_filters=4, max_epochs=4, batch_size=16, random_state=0)
 
@@ -27,19 +30,22 @@ def _data(kind, seed=0):
     return X, y
 
 
+#: case -> (estimator, parameters, fit keywords, input kind)
 CASES = {
-    "plain": (LSTMClassifier, {}, {}),
-    "dropout, two layers": (LSTMClassifier, dict(num_layers=2, dropout=0.4), {}),
+    "plain": (LSTMClassifier, {}, {}, "equal"),
+    "dropout, two layers": (LSTMClassifier, dict(num_layers=2, dropout=0.4), {}, "equal"),
     # validation batches switch the network to evaluation mode every epoch
     "early stopping with dropout": (
-        LSTMClassifier, dict(early_stopping=True, dropout=0.4, n_iter_no_change=10), {}),
-    "gradient clipping": (LSTMClassifier, dict(clip_grad_norm=0.05, lr=0.05), {}),
-    "step schedule": (LSTMClassifier, dict(lr_schedule="step"), {}),
-    "sample weights": (LSTMClassifier, {}, dict(sample_weight=np.linspace(0, 1, 40))),
-    "ragged": (LSTMClassifier, dict(data="ragged"), {}),
-    "regressor": (LSTMRegressor, dict(lr_schedule="plateau"), {}),
+        LSTMClassifier, dict(early_stopping=True, dropout=0.4, n_iter_no_change=10), {},
+        "equal"),
+    "gradient clipping": (LSTMClassifier, dict(clip_grad_norm=0.05, lr=0.05), {}, "equal"),
+    "step schedule": (LSTMClassifier, dict(lr_schedule="step"), {}, "equal"),
+    "sample weights": (
+        LSTMClassifier, {}, dict(sample_weight=np.linspace(0, 1, 40)), "equal"),
+    "ragged": (LSTMClassifier, {}, {}, "ragged"),
+    "regressor": (LSTMRegressor, dict(lr_schedule="plateau"), {}, "equal"),
     "lbfgs (several loss evaluations per step)": (
-        LSTMRegressor, dict(optimizer="lbfgs", lr=0.5, max_epochs=2), {}),
+        LSTMRegressor, dict(optimizer=torch.optim.LBFGS, lr=0.5, max_epochs=2), {}, "equal"),
 }
 
 
@@ -53,13 +59,7 @@ def _fit(cls, params, fit_kw, kind):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_lean_loop_trains_exactly_as_skorch_does(case, monkeypatch):
-    cls, params, fit_kw = CASES[case]
-    params = dict(params)
-    kind = params.pop("data", "equal")
-    if params.get("optimizer") == "lbfgs":
-        import torch
-
-        params["optimizer"] = torch.optim.LBFGS
+    cls, params, fit_kw, kind = CASES[case]
     lean, X = _fit(cls, params, fit_kw, kind)
     plain_classes = {NeuralNetClassifier, NeuralNetRegressor}
     assert type(lean.net_) not in plain_classes  # the lean net trained
@@ -85,10 +85,6 @@ def test_lean_loop_trains_exactly_as_skorch_does(case, monkeypatch):
 
 def test_lean_loop_calls_every_callback_that_has_a_hook():
     """A callback hook is skipped only where it is skorch's empty default."""
-    from skorch.callbacks import Callback
-
-    from sklstm._training import _overrides
-
     class OnBatch(Callback):
         def on_batch_end(self, net, **kwargs):
             pass
@@ -117,7 +113,16 @@ def test_lean_loop_calls_every_callback_that_has_a_hook():
     assert calls == [("begin", True), ("grad", n_params), ("end", True, True)] * 3
 
 
-def _dataset(X, y):
-    from sklstm._training import SequenceDataset
+def test_batch_size_of_any_batch():
+    """Batches of the estimators' own form are read directly; any other
+    form goes to skorch's ``get_len``, as skorch's loop does."""
+    x = torch.zeros(5, 7, 2)
+    assert _batch_len(({"x": x, "lengths": torch.full((5,), 7)}, torch.zeros(5))) == 5
+    assert _batch_len((x, torch.zeros(5))) == 5
+    assert _batch_len(({"ids": torch.zeros(3, 4)}, None)) == 3
+    with pytest.raises(ValueError):  # skorch's own check of unequal lengths
+        _batch_len(({"a": torch.zeros(3), "b": torch.zeros(4)}, None))
 
+
+def _dataset(X, y):
     return SequenceDataset(X, np.full(len(X), X.shape[1]), y)
