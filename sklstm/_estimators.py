@@ -122,6 +122,24 @@ def _resolve_device(device):
 _AUTO_PATCH_STEPS = 32
 
 
+# max_epochs="auto" trains for at least this many optimizer steps, and never
+# for fewer than _AUTO_MIN_EPOCHS epochs
+_AUTO_STEPS = 1500
+_AUTO_MIN_EPOCHS = 100
+
+
+def _resolve_max_epochs(max_epochs, n_train, batch_size):
+    """Epochs per fit, given the number of sequences trained on.
+
+    ``"auto"`` trains small data sets longer: a set of 36 sequences makes 3
+    batches of 16 per epoch, so 100 epochs are only 300 optimizer steps.
+    """
+    if max_epochs != "auto":
+        return int(max_epochs)
+    batches = max(1, -(-int(n_train) // int(batch_size)))
+    return max(_AUTO_MIN_EPOCHS, -(-_AUTO_STEPS // batches))
+
+
 def _resolve_patch_size(patch_size, longest):
     """The patch size to train with, given the longest training sequence."""
     if patch_size == "auto":
@@ -182,8 +200,14 @@ _SHARED_DOC = """
         L2 penalty passed to the optimizer.
     batch_size : int, default=16
         Mini-batch size.
-    max_epochs : int, default=100
+    max_epochs : int or "auto", default={max_epochs_default}
         Passes over the training data (per ``fit``; ``partial_fit`` runs one).
+        ``"auto"`` trains for at least 1500 optimizer steps and at least 100
+        epochs: ``max(100, ceil(1500 / ceil(n_train / batch_size)))``, where
+        ``n_train`` is the number of sequences trained on (after the
+        ``early_stopping`` hold-out). Small data sets need the extra steps:
+        36 sequences make 3 batches per epoch. The number used is
+        ``max_epochs_``.
     lr_schedule : {"step", "exponential", "cosine", "plateau"} or None, default="cosine"
         Learning-rate schedule: ``"step"`` divides the rate by 10 every third
         of ``max_epochs``; ``"exponential"`` multiplies it by 0.95 per epoch;
@@ -245,6 +269,11 @@ _SHARED_DOC = """
 """
 
 
+def _shared_doc(max_epochs):
+    """The parameters' documentation, with one class's default of max_epochs."""
+    return _SHARED_DOC.replace("{max_epochs_default}", max_epochs)
+
+
 class _BaseLSTM(BaseEstimator):
     """Shared machinery of :class:`LSTMClassifier` and :class:`LSTMRegressor`."""
 
@@ -262,7 +291,7 @@ class _BaseLSTM(BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr_schedule": [StrOptions({"step", "exponential", "cosine", "plateau"}), None],
         "lr_schedule_epochs": [Interval(Integral, 1, None, closed="left"), None],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
@@ -392,14 +421,14 @@ class _BaseLSTM(BaseEstimator):
     def _callbacks(self):
         callbacks = []
         if self.verbose == 1:
-            callbacks.append(("progress", EpochProgress(total=self.max_epochs)))
+            callbacks.append(("progress", EpochProgress(total=self._epochs())))
         if self.clip_grad_norm is not None:
             callbacks.append(
                 ("clip", GradientNormClipping(gradient_clip_value=self.clip_grad_norm))
             )
         if self.lr_schedule is not None:
             monitor = "valid_loss" if self.early_stopping else "train_loss"
-            length = self.lr_schedule_epochs or self.max_epochs
+            length = self.lr_schedule_epochs or self._epochs()
             policy = {
                 "step": dict(policy="StepLR", step_size=max(1, length // 3), gamma=0.1),
                 "exponential": dict(policy="ExponentialLR", gamma=0.95),
@@ -476,7 +505,7 @@ class _BaseLSTM(BaseEstimator):
             criterion=self._criterion,
             optimizer=opt_cls,
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=self._epochs(),
             batch_size=self.batch_size,
             train_split=train_split,
             iterator_train=BatchIterator,
@@ -490,6 +519,11 @@ class _BaseLSTM(BaseEstimator):
             **kwargs,
         )
         return net, train_ds
+
+    def _epochs(self):
+        """Epochs per fit: ``max_epochs_``, set by ``fit`` from ``max_epochs``."""
+        # models saved before max_epochs could be "auto" have no max_epochs_
+        return getattr(self, "max_epochs_", self.max_epochs)
 
     def _split_validation(self, dataset, seed):
         n = len(dataset)
@@ -540,7 +574,13 @@ class _BaseLSTM(BaseEstimator):
         dataset = SequenceDataset(batch.values, batch.lengths, y_enc, weights)
         device = _resolve_device(self.device)
         rng_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
-        epochs = 1 if incremental else self.max_epochs
+        if not incremental or not hasattr(self, "max_epochs_"):
+            n_train = len(dataset)
+            if self.early_stopping:
+                n_train -= int(np.ceil(self.validation_fraction * n_train))
+            self.max_epochs_ = _resolve_max_epochs(
+                self.max_epochs, n_train, self.batch_size)
+        epochs = 1 if incremental else self.max_epochs_
         # one fit at a time uses torch's process-wide generator (see
         # TORCH_RNG_LOCK): fits in threads stay reproducible and restore the
         # caller's state
@@ -657,7 +697,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     of any type.
 
     Parameters
-    ----------{_SHARED_DOC}    class_weight : dict, "balanced" or None, default=None
+    ----------{_shared_doc(max_epochs='"auto"')}    class_weight : dict, "balanced" or None, default=None
         Weights for the classes in the loss, as in
         :class:`sklearn.linear_model.LogisticRegression`.
 
@@ -674,6 +714,9 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         Vocabulary size of the embedding (token input only).
     patch_size_ : int
         Time steps per recurrent step (``patch_size``, or the size
+        ``"auto"`` chose).
+    max_epochs_ : int
+        Epochs of the last ``fit`` (``max_epochs``, or the number
         ``"auto"`` chose).
     net_ : skorch.NeuralNetClassifier
         The trained skorch net (``net_.module_`` is the torch module and
@@ -728,7 +771,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         lr=3e-3,
         weight_decay=0.0,
         batch_size=16,
-        max_epochs=100,
+        max_epochs="auto",
         lr_schedule="cosine",
         lr_schedule_epochs=None,
         clip_grad_norm=None,
@@ -926,7 +969,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     forecast horizon); predictions keep the target's shape.
 
     Parameters
-    ----------{_SHARED_DOC}
+    ----------{_shared_doc(max_epochs="100")}
     Attributes
     ----------
     n_features_in_ : int
@@ -940,6 +983,9 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         Vocabulary size of the embedding (token input only).
     patch_size_ : int
         Time steps per recurrent step (``patch_size``, or the size
+        ``"auto"`` chose).
+    max_epochs_ : int
+        Epochs of the last ``fit`` (``max_epochs``, or the number
         ``"auto"`` chose).
     net_ : skorch.NeuralNetRegressor
         The trained skorch net.
