@@ -16,7 +16,7 @@ The data flow of ``fit``::
 
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -201,69 +201,76 @@ class LSTMForecaster(BaseEstimator):
         return tags
 
     # -- input ---------------------------------------------------------------
-    def _series(self, y, X, *, fitting):
-        """Validated series and exogenous arrays: lists of float64 arrays."""
-        many = isinstance(y, (list, tuple))
-        ys = list(y) if many else [y]
-        if many and not ys:
-            raise ValueError("y is an empty list: pass a series or a list of series.")
-        if X is None:
-            Xs = [None] * len(ys)
-        else:
-            Xs = list(X) if many else [X]
-            if len(Xs) != len(ys):
-                raise ValueError(
-                    f"X holds {len(Xs)} exogenous arrays for {len(ys)} series; "
-                    "give one per series."
-                )
-        series, exog, indexes = [], [], []
-        for i, (s, x) in enumerate(zip(ys, Xs)):
-            name = f"y[{i}]" if many else "y"
-            indexes.append(_check_index(s, name))
-            arr = _as_float(s, name)
+    def _validate(self, y, name):
+        """``many`` and the validated series of ``y``: ``(label, array, index)``.
+
+        A list or tuple of numbers is one series; a list or tuple of arrays
+        (or pandas Series) is several (:func:`_split_series`).
+        """
+        many, items = _split_series(y, name)
+        out = []
+        for i, s in enumerate(items):
+            label = f"{name}[{i}]" if many else name
+            index = _check_index(s, label)
+            arr = _as_float(s, label)
             if arr.ndim == 2 and arr.shape[1] == 1:
                 arr = arr[:, 0]
             if arr.ndim != 1:
                 raise ValueError(
-                    f"{name} must be one series (1-D, or one column); got shape "
+                    f"{label} must be one series (1-D, or one column); got shape "
                     f"{arr.shape}. Put other columns in X (exogenous), or pass a "
                     "list of series for a global model."
                 )
-            if self.log != "auto" and self.log and (arr <= 0).any():
-                raise ValueError(
-                    f"{name} has values <= 0, so log=True cannot take its "
-                    'logarithm; shift the series, or use log="auto" (takes the '
-                    "logarithm only of all-positive series) or log=False."
-                )
-            series.append(arr)
-            if x is not None:
-                xa = _as_float(x, f"X[{i}]" if many else "X")
-                xa = xa[:, None] if xa.ndim == 1 else xa
-                if xa.ndim != 2 or len(xa) != len(arr):
-                    raise ValueError(
-                        f"The exogenous array for {name} must have one row per time "
-                        f"step ({len(arr)}); got shape {xa.shape}."
-                    )
-                exog.append(xa)
-            else:
-                exog.append(None)
-        n_exog = {0 if x is None else x.shape[1] for x in exog}
-        if len(n_exog) > 1:
-            raise ValueError("Give exogenous columns for every series or for none.")
-        n_exog = n_exog.pop()
-        if not fitting and n_exog != self.n_exogenous_:
+            out.append((label, arr, index))
+        return many, out
+
+    def _exog(self, X, many, rows, labels, xname="X"):
+        """Exogenous arrays, one per series, with ``rows[i]`` rows each."""
+        if X is None:
+            return [None] * len(rows)
+        Xs = list(X) if many else [X]
+        if len(Xs) != len(rows):
             raise ValueError(
-                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
-                f"column(s); got {n_exog}."
+                f"{xname} holds {len(Xs)} exogenous arrays for {len(rows)} series; "
+                "give one per series."
             )
-        return many, series, exog, indexes, n_exog
+        result = []
+        for i, (xa, n, label) in enumerate(zip(Xs, rows, labels)):
+            xa = _as_float(xa, f"{xname}[{i}]" if many else xname)
+            xa = xa[:, None] if xa.ndim == 1 else xa
+            if xa.ndim != 2 or len(xa) != n:
+                raise ValueError(
+                    f"The exogenous array for {label} must have one row per time "
+                    f"step ({n}); got shape {xa.shape}."
+                )
+            result.append(xa)
+        if len({xa.shape[1] for xa in result}) > 1:
+            raise ValueError("Every series needs the same exogenous columns.")
+        return result
 
     def _need(self):
-        """Time steps a series needs for one training window."""
-        return self.lookback + self._out() + (self.seasonal_period or 0)
+        """Time steps a series needs for one training window: one past step,
+        the targets of one pass, and a season before them."""
+        return 1 + self._out() + (self.seasonal_period or 0)
 
     def _out(self):
         return self.horizon if self.strategy == "direct" else 1
+
+    def _check_history(self, label, arr, log=False):
+        """A history to forecast from: long enough for a seasonal difference,
+        positive when the logarithm is modelled (``log``)."""
+        m = self.seasonal_period or 0
+        if len(arr) < m + 1:
+            raise ValueError(
+                f"{label} has {len(arr)} time steps; with seasonal_period={m} "
+                f"every series needs at least {m + 1} (a season and one more step)."
+            )
+        if log and (arr <= 0).any():
+            raise ValueError(
+                f"{label} has values <= 0, so the forecaster cannot model its "
+                "logarithm; shift the series, or use log=\"auto\" (takes the "
+                "logarithm only of all-positive series) or log=False."
+            )
 
     # -- transforms ------------------------------------------------------------
     def _to_model(self, arr):
@@ -277,7 +284,7 @@ class LSTMForecaster(BaseEstimator):
         if self.normalize == "last_value":
             return windows[:, -1:], np.ones((len(windows), 1))
         if self.normalize == "window":
-            std = windows.std(axis=1, keepdims=True)
+            std = _std(windows, axis=1)
             return windows.mean(axis=1, keepdims=True), np.where(std > 1e-12, std, 1.0)
         return np.zeros((len(windows), 1)), np.ones((len(windows), 1))
 
@@ -290,6 +297,31 @@ class LSTMForecaster(BaseEstimator):
             parts.append((x_windows - self.exog_mean_) / self.exog_scale_)
         return np.concatenate(parts, axis=2).astype(np.float32), offset, spread
 
+    def _windows(self, series, exog):
+        """Training windows in groups of one input length: ``(d, x, target)``.
+
+        A series with at least ``lookback + horizon`` modelled values gives
+        every window of ``lookback`` past steps (one group); a shorter one
+        gives a window at every origin after its first value, each reading
+        all the steps before it (one group each).
+        """
+        m = self.seasonal_period or 0
+        L, H = self.lookback, self._out()
+        groups = []
+        for arr, xa in zip(series, exog):
+            _, d = self._to_model(arr)
+            x = None if xa is None else xa[m:]
+            if len(d) >= L + H:
+                starts = np.arange(len(d) - L - H + 1)
+                groups.append((d[starts[:, None] + np.arange(L)],
+                               None if x is None else x[starts[:, None] + np.arange(L)],
+                               d[starts[:, None] + L + np.arange(H)]))
+                continue
+            for origin in range(1, len(d) - H + 1):
+                groups.append((d[None, :origin], None if x is None else x[None, :origin],
+                               d[None, origin:origin + H]))
+        return groups
+
     # -- fit -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, y, X=None):
@@ -298,8 +330,10 @@ class LSTMForecaster(BaseEstimator):
         Parameters
         ----------
         y : array-like of shape (n_timesteps,), pandas Series, or list of them
-            The series in time order; a pandas index must increase. A list
-            trains one global model on all its series.
+            The series in time order; a pandas index (``DatetimeIndex``,
+            ``PeriodIndex``, ...) must increase. A list or tuple of numbers
+            is one series; a list of arrays or pandas Series trains one
+            global model on all of them.
         X : array-like of shape (n_timesteps, n_exogenous) or list, default=None
             Exogenous columns aligned with ``y`` (past values enter the
             windows; forecasting then needs their future values).
@@ -309,55 +343,80 @@ class LSTMForecaster(BaseEstimator):
         self : LSTMForecaster
             The fitted forecaster.
         """
-        many, series, exog, indexes, n_exog = self._series(y, X, fitting=True)
+        many, items = self._validate(y, "y")
+        labels = [label for label, _, _ in items]
+        series = [arr for _, arr, _ in items]
+        indexes = [index for _, _, index in items]
+        exog = self._exog(X, many, [len(arr) for arr in series], labels)
+        n_exog = 0 if exog[0] is None else exog[0].shape[1]
+        if self.log is True:
+            for label, arr in zip(labels, series):
+                if (arr <= 0).any():
+                    raise ValueError(
+                        f"{label} has values <= 0, so log=True cannot take its "
+                        'logarithm; shift the series, or use log="auto" (takes the '
+                        "logarithm only of all-positive series) or log=False."
+                    )
+        for label, arr in zip(labels, series):
+            self._check_history(label, arr)
         need = self._need()
-        for i, arr in enumerate(series):
-            if len(arr) < need:
-                raise ValueError(
-                    f"{'y[%d]' % i if many else 'y'} has {len(arr)} time steps; "
-                    f"lookback + horizon{' + seasonal_period' if self.seasonal_period else ''}"
-                    f" needs at least {need} ({self.lookback} + {self._out()}"
-                    f"{' + %d' % self.seasonal_period if self.seasonal_period else ''})."
-                    " Shorten lookback or horizon, or give a longer series."
-                )
+        longest = max(len(arr) for arr in series)
+        if longest < need:
+            season = " + seasonal_period" if self.seasonal_period else ""
+            which = f"the longest series of y has {longest}" if many else f"y has {longest}"
+            raise ValueError(
+                f"{which} time steps; a training window needs at least {need} "
+                f"(one past step + {'horizon' if self.strategy == 'direct' else '1'}"
+                f"{season}). Give a longer series or a shorter horizon."
+            )
         if self.interval_backtests:
             shortest = min(len(arr) for arr in series)
-            wanted = need + self.interval_backtests * self.horizon
+            wanted = self.lookback + self._need() - 1 + self.interval_backtests * self.horizon
             if shortest < wanted:
                 raise ValueError(
                     f"interval_backtests={self.interval_backtests} needs series of at "
                     f"least {wanted} time steps (each earlier origin, {self.horizon} "
-                    f"steps apart, needs {need} before it); the shortest has "
-                    f"{shortest}. Use fewer backtests."
+                    f"steps apart, needs {wanted - self.interval_backtests * self.horizon}"
+                    f" before it); the shortest has {shortest}. Use fewer backtests."
                 )
         self.n_series_ = len(series)
         self.n_exogenous_ = n_exog
         self.log_ = (all((arr > 0).all() for arr in series) if self.log == "auto"
                      else bool(self.log))
         self._many = many
-        m = self.seasonal_period or 0
-        L, H = self.lookback, self._out()
-        d_windows, x_windows, targets = [], [], []
-        for arr, xa in zip(series, exog):
-            _, d = self._to_model(arr)
-            starts = np.arange(len(d) - L - H + 1)
-            d_windows.append(d[starts[:, None] + np.arange(L)])
-            targets.append(d[starts[:, None] + L + np.arange(H)])
-            if xa is not None:
-                x_windows.append(xa[m:][starts[:, None] + np.arange(L)])
-        d_windows = np.concatenate(d_windows)
-        targets = np.concatenate(targets)
-        x_windows = np.concatenate(x_windows) if n_exog else None
+        groups = self._windows(series, exog)
+        self.n_windows_ = sum(len(d) for d, _, _ in groups)
         if n_exog:
-            flat = x_windows.reshape(-1, n_exog)
+            flat = np.concatenate([x.reshape(-1, n_exog) for _, x, _ in groups])
             self.exog_mean_ = flat.mean(axis=0)
-            std = flat.std(axis=0)
+            std = _std(flat, axis=0)[0]
             self.exog_scale_ = np.where(std > 1e-12, std, 1.0)
-        offset, spread = self._normalize(d_windows)
-        scale = float(np.std((d_windows - offset) / spread))
+        normalised = []
+        for d, _, _ in groups:
+            offset, spread = self._normalize(d)
+            normalised.append(((d - offset) / spread).ravel())
+        scale = float(_std(np.concatenate(normalised)).item())
         self.scale_ = scale if scale > 1e-12 else 1.0
-        inputs, offset, spread = self._inputs(d_windows, x_windows)
-        out = ((targets - offset) / spread / self.scale_).astype(np.float32)
+        inputs, out = [], []
+        for d, x, target in groups:
+            values, offset, spread = self._inputs(d, x)
+            inputs.append(values)
+            out.append(((target - offset) / spread / self.scale_).astype(np.float32))
+        out = np.concatenate(out)
+        if not (np.isfinite(self.scale_) and np.isfinite(out).all()
+                and all(np.isfinite(v).all() for v in inputs)):
+            peak = max(float(np.abs(arr).max()) for arr in series)
+            raise ValueError(
+                f"y's values (largest magnitude {peak:.3g}) are too large for the "
+                "forecaster's arithmetic: their changes overflow. Divide the "
+                "series by a constant before fitting and multiply the forecasts "
+                "by it."
+            )
+        if all(v.shape[1] == self.lookback for v in inputs):
+            inputs = np.concatenate(inputs)
+        else:  # short series: windows of several lengths, padded and masked
+            inputs = [window for v in inputs for window in v]
+        H = self._out()
         self.regressor_ = LSTMRegressor(
             patch_size=1, **{name: getattr(self, name) for name in _NETWORK_PARAMS}
         )
@@ -401,34 +460,79 @@ class LSTMForecaster(BaseEstimator):
         return errors / steps ** growth, growth
 
     # -- predict ---------------------------------------------------------------
-    def predict(self, horizon=None, X=None):
-        """Forecast the steps after the end of the training series.
+    def predict(self, horizon=None, X=None, *, series=None):
+        """Forecast the steps after the end of a series.
+
+        Without ``series``, the forecasts continue the training series;
+        with it, they continue the series given, which the model need not
+        have seen (a global model forecasts new series this way).
 
         Parameters
         ----------
-        horizon : int, default=None
-            Number of steps (``self.horizon`` by default).
-        X : array-like of shape (horizon, n_exogenous) or list, default=None
-            Future exogenous values, needed when the forecaster was fitted
-            with ``X``.
+        horizon : int or array-like of int, default=None
+            An int ``h``: the next ``h`` steps (``self.horizon`` by
+            default). A list or array of step numbers (1 is the step right
+            after the end, as in ``[1, 6, 12]``): the forecasts of those
+            steps, in the order given.
+        X : array-like of shape (n_steps, n_exogenous) or list, default=None
+            Exogenous values, needed when the forecaster was fitted with
+            ``X``: without ``series``, the future rows (one per step up to
+            the largest asked for); with ``series``, the rows of the given
+            history followed by the future ones.
+        series : array-like, pandas Series, or list of them, default=None
+            Histories to forecast from instead of the training series (the
+            same rule as ``fit``: a list of numbers is one series, a list of
+            arrays several). Each needs at least ``seasonal_period + 1``
+            steps; shorter than ``lookback``, the network reads what there
+            is.
 
         Returns
         -------
-        forecast : ndarray of shape (horizon,), pandas Series, or list
-            One forecast per training series (a list when a list was
-            fitted); a pandas Series with the future dates when the series
-            had a ``DatetimeIndex`` with a frequency.
+        forecast : ndarray, pandas Series, or list of them
+            One forecast per series (a list when a list was fitted, or
+            given as ``series``); a pandas Series with the future time
+            points when the series had a ``PeriodIndex`` or a
+            ``DatetimeIndex`` with a (possibly inferred) frequency.
         """
         check_is_fitted(self, "regressor_")
-        steps = self.horizon if horizon is None else horizon
-        if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, Integral) or steps < 1:
-            raise ValueError(f"horizon must be a positive integer; got {horizon!r}.")
-        steps = int(steps)
-        future = self._future_exog(X, steps)
-        out = [self._forecast(arr, xa, fx, steps)
-               for (arr, xa), fx in zip(self._history, future)]
-        out = [_with_future_index(f, index) for f, index in zip(out, self._indexes)]
-        return out if self._many else out[0]
+        steps = _check_steps(horizon, self.horizon)
+        many, sources = self._sources(X, series, int(steps.max()))
+        out = [_with_future_index(self._forecast(arr, xa, fx, int(steps.max()), label)[steps - 1],
+                                  index, steps)
+               for label, arr, xa, fx, index in sources]
+        return out if many else out[0]
+
+    def _sources(self, X, series, n_steps):
+        """``many`` and ``(label, history, its exog, future exog, index)`` of
+        every series to forecast ``n_steps`` steps of."""
+        if series is None:
+            labels = [f"y[{i}]" if self._many else "y" for i in range(self.n_series_)]
+            futures = self._future_exog(X, n_steps)
+            return self._many, [(label, arr, xa, fx, index) for label, (arr, xa), fx, index
+                                in zip(labels, self._history, futures, self._indexes)]
+        many, items = self._validate(series, "series")
+        for label, arr, _ in items:
+            self._check_history(label, arr, self.log_)
+        labels = [label for label, _, _ in items]
+        if not self.n_exogenous_:
+            if X is not None:
+                raise ValueError("The forecaster was fitted without X; do not pass X.")
+            return many, [(label, arr, None, None, index) for label, arr, index in items]
+        if X is None:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                "column(s): with series=, pass X with the rows of each history "
+                f"followed by its {n_steps} future rows."
+            )
+        rows = [len(arr) + n_steps for _, arr, _ in items]
+        exog = self._exog(X, many, rows, labels)
+        if exog[0].shape[1] != self.n_exogenous_:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                f"column(s); got {exog[0].shape[1]}."
+            )
+        return many, [(label, arr, xa[:len(arr)], xa[len(arr):], index)
+                      for (label, arr, index), xa in zip(items, exog)]
 
     def _future_exog(self, X, steps):
         if not self.n_exogenous_:
@@ -455,7 +559,7 @@ class LSTMForecaster(BaseEstimator):
             result.append(xa)
         return result
 
-    def _forecast(self, arr, xa, future_x, steps):
+    def _forecast(self, arr, xa, future_x, steps, label="y"):
         """``steps`` forecasts after ``arr`` (its exog ``xa``, future ``future_x``)."""
         m = self.seasonal_period or 0
         L, H = self.lookback, self._out()
@@ -463,20 +567,31 @@ class LSTMForecaster(BaseEstimator):
         z, d = list(z), list(d)
         x_all = None if xa is None else np.concatenate([xa, future_x])
         n0 = len(arr)
-        while len(z) < n0 + steps:
-            t = len(z)  # index of the first value this pass forecasts
-            window = np.asarray(d[-L:])[None, :]
-            xw = None if x_all is None else x_all[t - L:t][None]
-            inputs, offset, spread = self._inputs(window, xw)
-            raw = np.asarray(self.regressor_.predict(inputs), dtype=np.float64).reshape(1, -1)
-            values = raw * self.scale_ * spread + offset
-            for v in values[0][:min(H, n0 + steps - len(z))]:
-                d.append(float(v))
-                z.append(float(v) + (z[-m] if m else 0.0))
-        z = np.asarray(z[n0:])
-        return np.exp(z) if self.log_ else z
+        with np.errstate(over="ignore", invalid="ignore"):
+            while len(z) < n0 + steps:
+                t = len(z)  # index of the first value this pass forecasts
+                window = np.asarray(d[-L:])[None, :]
+                xw = None if x_all is None else x_all[t - window.shape[1]:t][None]
+                inputs, offset, spread = self._inputs(window, xw)
+                raw = np.asarray(self.regressor_.predict(inputs),
+                                 dtype=np.float64).reshape(1, -1)
+                values = raw * self.scale_ * spread + offset
+                for v in values[0][:min(H, n0 + steps - len(z))]:
+                    d.append(float(v))
+                    z.append(float(v) + (z[-m] if m else 0.0))
+            z = np.asarray(z[n0:])
+            forecast = np.exp(z) if self.log_ else z
+        if not np.isfinite(forecast).all():
+            first = int(np.flatnonzero(~np.isfinite(forecast))[0]) + 1
+            raise ValueError(
+                f"The forecast of {label} overflows floating point from step "
+                f"{first} on (the history's largest magnitude is "
+                f"{float(np.abs(arr).max()):.3g}). Divide the series by a "
+                "constant before fitting, or forecast fewer steps."
+            )
+        return forecast
 
-    def predict_interval(self, horizon=None, X=None, coverage=0.9):
+    def predict_interval(self, horizon=None, X=None, coverage=0.9, *, series=None):
         """Forecast with a prediction interval from the backtest errors.
 
         ``fit`` refitted the model at ``interval_backtests`` earlier origins
@@ -491,16 +606,18 @@ class LSTMForecaster(BaseEstimator):
 
         Parameters
         ----------
-        horizon : int, default=None
-            Number of steps (``self.horizon`` by default).
+        horizon : int or array-like of int, default=None
+            The steps, as for :meth:`predict`.
         X : array-like, default=None
-            Future exogenous values, as for :meth:`predict`.
+            Exogenous values, as for :meth:`predict`.
         coverage : float, default=0.9
             Nominal probability that a future value falls inside.
+        series : array-like, pandas Series, or list of them, default=None
+            Histories to forecast from, as for :meth:`predict`.
 
         Returns
         -------
-        forecast, lower, upper : ndarrays of shape (horizon,), or lists of them
+        forecast, lower, upper : ndarrays or pandas Series, or lists of them
             The point forecast and the bounds of the interval.
         """
         check_is_fitted(self, "regressor_")
@@ -511,21 +628,23 @@ class LSTMForecaster(BaseEstimator):
             )
         if not isinstance(coverage, Real) or not 0 < coverage < 1:
             raise ValueError(f"coverage must be a number in (0, 1); got {coverage!r}.")
-        forecast = self.predict(horizon, X)
+        steps = _check_steps(horizon, self.horizon)
+        forecast = self.predict(steps, X, series=series)
+        many = isinstance(forecast, list)
         scores = np.abs(self.interval_residuals_)
         n = len(scores)
         level = min(1.0, math.ceil((n + 1) * coverage) / n)
         q = float(np.quantile(scores, level))
+        width = q * steps ** self.interval_growth_
         results = []
-        for f in (forecast if self._many else [forecast]):
+        for f in (forecast if many else [forecast]):
             values = np.asarray(f, dtype=np.float64)
-            width = q * np.arange(1, len(values) + 1) ** self.interval_growth_
             if self.log_:
                 lower, upper = values * np.exp(-width), values * np.exp(width)
             else:
                 lower, upper = values - width, values + width
             results.append((f, _like(f, lower), _like(f, upper)))
-        if not self._many:
+        if not many:
             return results[0]
         return tuple(list(part) for part in zip(*results))
 
@@ -534,30 +653,64 @@ class LSTMForecaster(BaseEstimator):
 
         ``y`` is the period right after the training series (a search's
         test fold in time order): the forecaster forecasts ``len(y)`` steps
-        from its end and compares.
+        from its end and compares. After a fit on a list of series, ``y``
+        is a list with the period after each of them, in the same order;
+        the score is the mean of their MAPEs.
 
         Parameters
         ----------
-        y : array-like of shape (n_timesteps,) or pandas Series
+        y : array-like of shape (n_timesteps,), pandas Series, or list of them
             The values that followed the training series.
-        X : array-like, default=None
+        X : array-like or list, default=None
             Their exogenous values (when fitted with ``X``).
 
         Returns
         -------
         score : float
-            ``-mean(|y - forecast| / |y|)``.
+            ``-mean(|y - forecast| / |y|)``, averaged over the series.
         """
         check_is_fitted(self, "regressor_")
-        if self._many:
-            raise ValueError("score takes one series; the forecaster was fitted on a list.")
-        index = _check_index(y, "y")
-        if index is not None and self._indexes[0] is not None:
-            _check_follows(self._indexes[0], index)
-        actual = _as_float(y, "y").reshape(-1)
-        forecast = np.asarray(self.predict(len(actual), X), dtype=np.float64)
-        denom = np.maximum(np.abs(actual), np.finfo(np.float64).eps)
-        return -float(np.mean(np.abs(actual - forecast) / denom))
+        return -float(np.mean([_mape(actual, forecast)
+                               for actual, forecast, _ in self._scored(y, X)]))
+
+    def _scored(self, y, X):
+        """``(actual, forecast, training series)`` of every series of ``y``,
+        the periods that followed the training series."""
+        many, items = self._validate(y, "y")
+        if many != self._many or len(items) != self.n_series_:
+            raise ValueError(
+                f"The forecaster was fitted on {self.n_series_} series"
+                f"{' (a list)' if self._many else ''}: pass "
+                + (f"a list of {self.n_series_} series, the steps that followed each "
+                   "training series in the order fitted." if self._many else
+                   "one series, the steps that followed the training series.")
+            )
+        for i, (_, _, index) in enumerate(items):
+            if index is not None and self._indexes[i] is not None:
+                _check_follows(self._indexes[i], index)
+        futures = self._future_exog_rows(X, [len(actual) for _, actual, _ in items])
+        return [(actual, self._forecast(arr, xa, fx, len(actual), label), arr)
+                for (label, actual, _), (arr, xa), fx in zip(items, self._history, futures)]
+
+    def _future_exog_rows(self, X, rows):
+        """Future exogenous arrays of ``rows[i]`` rows for the fitted series."""
+        if not self.n_exogenous_:
+            if X is not None:
+                raise ValueError("The forecaster was fitted without X; do not pass X.")
+            return [None] * len(rows)
+        if X is None:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                "column(s): pass their future rows as X."
+            )
+        labels = [f"y[{i}]" if self._many else "y" for i in range(len(rows))]
+        exog = self._exog(X, self._many, rows, labels)
+        if exog[0].shape[1] != self.n_exogenous_:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                f"column(s); got {exog[0].shape[1]}."
+            )
+        return exog
 
 
 # ------------------------------------------------------------------ helpers
@@ -565,6 +718,78 @@ def _as_float(values, name):
     """A 1-D or 2-D float64 array of numbers without NaN (the forecasting
     helpers' own check)."""
     return _check_series(values, name, ndims=(1, 2))
+
+
+def _is_number(value):
+    """A scalar (a number, or what a user meant as one): lists of them are
+    one series."""
+    return (isinstance(value, (Number, np.generic, str, bytes)) or value is None
+            or (isinstance(value, np.ndarray) and value.ndim == 0))
+
+
+def _split_series(y, name):
+    """``(many, items)``: the rule that tells one series from several.
+
+    A list or tuple whose elements are all numbers is one series; one whose
+    elements are all arrays, lists or pandas Series is several. Anything
+    else (an array, a pandas Series or DataFrame) is one series.
+    """
+    if not isinstance(y, (list, tuple)):
+        return False, [y]
+    if not y:
+        raise ValueError(f"{name} is an empty list: pass a series or a list of series.")
+    numbers = [_is_number(v) for v in y]
+    if all(numbers):
+        return False, [y]
+    if any(numbers):
+        raise ValueError(
+            f"{name} mixes numbers and sequences: a list of numbers is one "
+            "series, a list of arrays (or lists, or pandas Series) is several "
+            "series; pass one or the other."
+        )
+    return True, list(y)
+
+
+def _check_steps(horizon, default):
+    """The steps ahead asked for (1-based int array) from an int or a list."""
+    if horizon is None:
+        return np.arange(1, default + 1)
+    message = ("horizon must be a positive integer (the number of steps) or a "
+               "list or array of distinct positive step numbers (1 is the step "
+               f"after the end); got {horizon!r}.")
+    if isinstance(horizon, (bool, np.bool_)):
+        raise ValueError(message)
+    if isinstance(horizon, Integral):
+        if horizon < 1:
+            raise ValueError(message)
+        return np.arange(1, int(horizon) + 1)
+    if isinstance(horizon, (Real, str, bytes)):
+        raise ValueError(message)
+    steps = np.asarray(horizon)
+    if (steps.ndim != 1 or steps.size == 0 or steps.dtype.kind not in "iu"
+            or steps.min() < 1 or len(np.unique(steps)) != len(steps)):
+        raise ValueError(message)
+    return steps.astype(np.int64)
+
+
+def _std(values, axis=None):
+    """Standard deviation (keepdims along ``axis``) that does not overflow
+    for values near the largest float64: taken on the values divided by
+    their largest magnitude where the plain one overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        plain = np.std(values, axis=axis, keepdims=True)
+        if np.isfinite(plain).all():
+            return plain
+        peak = np.max(np.abs(values), axis=axis, keepdims=True)
+        peak = np.where(np.isfinite(peak) & (peak > 0), peak, 1.0)
+        return np.std(values / peak, axis=axis, keepdims=True) * peak
+
+
+def _mape(actual, forecast):
+    """Mean absolute percentage error, as a fraction."""
+    actual = np.asarray(actual, dtype=np.float64)
+    denom = np.maximum(np.abs(actual), np.finfo(np.float64).eps)
+    return float(np.mean(np.abs(actual - np.asarray(forecast, dtype=np.float64)) / denom))
 
 
 def _error_growth(errors, steps):
@@ -624,7 +849,9 @@ def _check_follows(train_index, test_index):
         return
     freq = _freq(train_index)
     last, start = train_index[-1], test_index[0]
-    if freq is not None:
+    if _is_period_index(train_index):
+        follows = start == last + 1
+    elif freq is not None:
         follows = start == last + freq
     else:  # an irregular index: no gap larger than its usual spacing allows
         spacing = np.median(np.diff(np.asarray(train_index)))
@@ -638,17 +865,25 @@ def _check_follows(train_index, test_index):
         )
 
 
-def _with_future_index(forecast, index):
-    """A pandas Series with the future dates, when the index has a frequency."""
+def _is_period_index(index):
+    return type(index).__name__ == "PeriodIndex"
+
+
+def _with_future_index(forecast, index, steps):
+    """A pandas Series with the future time points of ``steps`` (1-based)
+    when the index is a ``PeriodIndex`` or has a frequency."""
     if index is None:
-        return forecast
-    freq = _freq(index)
-    if freq is None:
         return forecast
     import pandas as pd
 
-    future = pd.date_range(index[-1] + freq, periods=len(forecast), freq=freq)
-    return pd.Series(forecast, index=future)
+    if _is_period_index(index):
+        future = pd.period_range(index[-1] + 1, periods=int(steps.max()), freq=index.freq)
+        return pd.Series(forecast, index=future[steps - 1])
+    freq = _freq(index)
+    if freq is None:
+        return forecast
+    future = pd.date_range(index[-1] + freq, periods=int(steps.max()), freq=freq)
+    return pd.Series(forecast, index=future[steps - 1])
 
 
 def _like(template, values):

@@ -124,7 +124,8 @@ def test_pandas_series_gives_dated_forecasts_and_checks_the_index():
 
 
 @pytest.mark.parametrize("bad, match", [
-    (np.arange(8.0), "has 8 time steps; lookback \\+ horizon needs at least 9"),
+    (np.arange(1.0, 4.0), "y has 3 time steps; a training window needs at least 4 "
+                          "\\(one past step \\+ horizon\\)"),
     (np.r_[np.ones(20), np.nan, np.ones(20)], "NaN or infinity at time step\\(s\\) \\[20\\]"),
     (np.ones((30, 2)), "must be one series"),
     ([], "empty list"),
@@ -136,8 +137,11 @@ def test_bad_series_are_refused_clearly(bad, match):
 
 
 def test_season_counts_in_the_length_needed():
-    with pytest.raises(ValueError, match="lookback \\+ horizon \\+ seasonal_period needs at least 21"):
-        LSTMForecaster(**TINY, seasonal_period=12).fit(np.ones(20))
+    with pytest.raises(ValueError, match="needs at least 16 \\(one past step \\+ horizon "
+                                         "\\+ seasonal_period\\)"):
+        LSTMForecaster(**TINY, seasonal_period=12).fit(np.ones(15))
+    with pytest.raises(ValueError, match="seasonal_period=12 every series needs at least 13"):
+        LSTMForecaster(**TINY, seasonal_period=12).fit([np.ones(40), np.ones(12)])
 
 
 def test_invalid_parameters_and_horizon():
@@ -180,8 +184,17 @@ def test_several_series_train_one_global_model():
     # each forecast continues its own series
     assert abs(out[0].mean() - a[-6:].mean()) < abs(out[0].mean() - b[-6:].mean())
     assert abs(out[1].mean() - b[-6:].mean()) < abs(out[1].mean() - a[-6:].mean())
-    with pytest.raises(ValueError, match="score takes one series"):
-        f.score(a[:3])
+    # score compares each series with the steps that followed it
+    later_a, later_b = series(n=63, seed=0)[60:], 3 * series(n=53, seed=1)[50:]
+    mapes = [np.mean(np.abs(actual - fc) / actual)
+             for actual, fc in zip((later_a, later_b), out)]
+    assert f.score([later_a, later_b]) == pytest.approx(-np.mean(mapes))
+    with pytest.raises(ValueError, match="fitted on 2 series \\(a list\\): pass a list of 2"):
+        f.score(later_a)
+    with pytest.raises(ValueError, match="pass a list of 2"):
+        f.score([later_a])
+    with pytest.raises(ValueError, match="fitted on 1 series: pass one series"):
+        LSTMForecaster(**TINY).fit(a).score([later_a, later_b])
 
 
 def test_prediction_intervals_from_backtests():
