@@ -391,17 +391,18 @@ class LSTMForecaster(BaseEstimator):
             self.exog_mean_ = flat.mean(axis=0)
             std = _std(flat, axis=0)[0]
             self.exog_scale_ = np.where(std > 1e-12, std, 1.0)
-        normalised = []
-        for d, _, _ in groups:
-            offset, spread = self._normalize(d)
-            normalised.append(((d - offset) / spread).ravel())
-        scale = float(_std(np.concatenate(normalised)).item())
-        self.scale_ = scale if scale > 1e-12 else 1.0
-        inputs, out = [], []
-        for d, x, target in groups:
-            values, offset, spread = self._inputs(d, x)
-            inputs.append(values)
-            out.append(((target - offset) / spread / self.scale_).astype(np.float32))
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            normalised = []
+            for d, _, _ in groups:
+                offset, spread = self._normalize(d)
+                normalised.append(((d - offset) / spread).ravel())
+            scale = float(_std(np.concatenate(normalised)).item())
+            self.scale_ = scale if scale > 1e-12 else 1.0
+            inputs, out = [], []
+            for d, x, target in groups:
+                values, offset, spread = self._inputs(d, x)
+                inputs.append(values)
+                out.append(((target - offset) / spread / self.scale_).astype(np.float32))
         out = np.concatenate(out)
         if not (np.isfinite(self.scale_) and np.isfinite(out).all()
                 and all(np.isfinite(v).all() for v in inputs)):

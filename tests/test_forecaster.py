@@ -352,3 +352,152 @@ def test_multi_fidelity_search_refuses_a_forecaster_clearly():
                              resource="max_epochs", min_resource=1, population_size=3)
     with pytest.raises(ValueError, match="LSTMForecaster does not have"):
         search.fit(series())
+
+
+# ---------------------------------------------------------------- the API
+def test_horizon_as_a_list_of_steps():
+    f = LSTMForecaster(**TINY).fit(series())
+    path = f.predict(12)
+    np.testing.assert_allclose(f.predict([1, 6, 12]), path[[0, 5, 11]])
+    np.testing.assert_allclose(f.predict(np.array([12, 2])), path[[11, 1]])
+    np.testing.assert_allclose(f.predict(range(1, 4)), f.predict())
+    y = pd.Series(series(), index=pd.date_range("2000-01", periods=60, freq="MS"))
+    out = LSTMForecaster(**TINY).fit(y).predict([1, 12])
+    assert list(out.index) == [pd.Timestamp("2005-01-01"), pd.Timestamp("2005-12-01")]
+    for bad in ([], [0, 1], [1, 1], [1.5], [[1, 2]], "3", [True], 2.0):
+        with pytest.raises(ValueError, match="horizon must be a positive integer .* or a list"):
+            f.predict(bad)
+
+
+def test_interval_of_a_list_of_steps_widens_with_the_step():
+    f = LSTMForecaster(**TINY, interval_backtests=2).fit(series(n=80))
+    full = f.predict_interval(6)
+    some = f.predict_interval([2, 5])
+    for part_all, part in zip(full, some):
+        np.testing.assert_allclose(part, part_all[[1, 4]])
+
+
+@pytest.mark.parametrize("freq, first", [("M", "2005-01"), ("Q", "2015Q1"), ("Y", "2060")])
+def test_period_index_in_fit_predict_and_score(freq, first):
+    index = pd.period_range({"M": "2000-01", "Q": "2000Q1", "Y": "2000"}[freq],
+                            periods=63, freq=freq)
+    y = pd.Series(series(n=63), index=index)
+    f = LSTMForecaster(**TINY).fit(y.iloc[:60])
+    out = f.predict()
+    assert isinstance(out, pd.Series) and isinstance(out.index, pd.PeriodIndex)
+    assert list(out.index) == list(pd.period_range(first, periods=3, freq=freq))
+    assert f.cutoff_ == index[59]
+    np.testing.assert_allclose(out.to_numpy(), LSTMForecaster(**TINY).fit(series()).predict())
+    assert list(f.predict([2, 3]).index) == list(out.index[1:])
+    assert f.score(y.iloc[60:]) == pytest.approx(
+        -np.mean(np.abs(y.iloc[60:].to_numpy() - out.to_numpy()) / y.iloc[60:].to_numpy()))
+    with pytest.raises(ValueError, match="right after the training period"):
+        f.score(y.iloc[61:])
+
+
+def test_period_index_in_a_time_ordered_search():
+    y = pd.Series(series(n=40), index=pd.period_range("2000-01", periods=40, freq="M"))
+    search = GeneticSearchCV(LSTMForecaster(**TINY), {"lookback": (3, 8)}, population_size=3,
+                             n_generations=0, random_state=0, rescore_top=0).fit(y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert list(search.best_estimator_.predict().index) == list(pd.period_range("2003-05", periods=3, freq="M"))
+
+
+def test_a_list_of_numbers_is_one_series_and_a_list_of_arrays_several():
+    y = series()
+    one = LSTMForecaster(**TINY).fit(list(y))
+    assert one.n_series_ == 1 and one.predict().shape == (3,)
+    np.testing.assert_array_equal(one.predict(), LSTMForecaster(**TINY).fit(y).predict())
+    assert LSTMForecaster(**TINY).fit(tuple(y)).n_series_ == 1
+    several = LSTMForecaster(**TINY).fit([list(y), list(y[:40])])
+    assert several.n_series_ == 2 and len(several.predict()) == 2
+    with pytest.raises(ValueError, match="mixes numbers and sequences"):
+        LSTMForecaster(**TINY).fit([1.0, 2.0, y])
+
+
+def test_short_series_join_a_global_fit_with_shorter_windows():
+    long_a, long_b = series(seed=0), 2 * series(n=50, seed=1)
+    short = 1.5 * series(n=7, seed=2)  # fewer than lookback + horizon = 9 steps
+    tiny = series(n=2, seed=3)         # too short for any window: forecast only
+    f = LSTMForecaster(**TINY).fit([long_a, short, long_b, tiny])
+    # the long series give all their full windows, the short one a window
+    # at each origin after its first step (reading 1 to 4 past steps)
+    assert f.n_windows_ == (60 - 9 + 1) + (50 - 9 + 1) + 4
+    out = f.predict()
+    assert len(out) == 4 and all(o.shape == (3,) and np.all(np.isfinite(o)) for o in out)
+    # alone, a short series trains on its own few windows
+    alone = LSTMForecaster(**TINY).fit(short)
+    assert alone.n_windows_ == 4 and alone.predict().shape == (3,)
+    # the network reads what a history has: padding does not change a forecast
+    np.testing.assert_allclose(f.predict(series=[short, tiny]),
+                               [f.predict(series=short), f.predict(series=tiny)], rtol=1e-5)
+
+
+def test_seasonal_short_series_and_recursive_strategy():
+    short = 5 + np.sin(np.arange(8) * np.pi / 2) + 0.1 * np.arange(8)
+    f = LSTMForecaster(**TINY, seasonal_period=4, strategy="recursive").fit(
+        [series(), short])
+    # recursive: windows of 1 target; the short series' 4 seasonal
+    # differences give origins 1..3, the long one's 56 all full windows
+    assert f.n_windows_ == (56 - 7 + 1) + 3
+    assert all(np.all(np.isfinite(o)) for o in f.predict(8))
+
+
+def test_predict_from_a_new_history_forecasts_unseen_series():
+    a, b, c = series(seed=0), 3 * series(n=50, seed=1), 2 * series(n=45, seed=2)
+    f = LSTMForecaster(**TINY).fit([a, b])
+    # from a training series' own history: the same as predicting it
+    np.testing.assert_allclose(f.predict(series=b), f.predict()[1])
+    np.testing.assert_allclose(f.predict(5, series=[a, b])[0], f.predict(5)[0])
+    # an unseen series: the forecast continues its own level
+    new = f.predict(series=c)
+    assert new.shape == (3,)
+    assert abs(new.mean() - c[-6:].mean()) < abs(new.mean() - a[-6:].mean())
+    # the model is unchanged by forecasting another series
+    np.testing.assert_allclose(f.predict()[0], f.predict(series=a))
+    # pandas histories keep their time points
+    dated = pd.Series(c, index=pd.period_range("1990Q1", periods=45, freq="Q"))
+    out = f.predict([1, 4], series=dated)
+    assert list(out.index) == [pd.Period("2001Q2"), pd.Period("2002Q1")]
+    with pytest.raises(ValueError, match="series has values <= 0, so the forecaster cannot "
+                                         "model its logarithm"):
+        f.predict(series=c - 100)
+    with pytest.raises(ValueError, match="series\\[1\\] has 0 time steps|series\\[1\\] is empty"):
+        f.predict(series=[c, []])
+    # a one-series fit forecasts new series too, and intervals follow
+    g = LSTMForecaster(**TINY, interval_backtests=2).fit(series(n=80))
+    fc, lo, up = g.predict_interval(4, series=c)
+    assert fc.shape == (4,) and np.all(lo < fc) and np.all(fc < up)
+
+
+def test_new_histories_with_exogenous_columns():
+    y = series()
+    X = np.c_[np.arange(60) % 12, np.random.RandomState(0).normal(size=60)]
+    f = LSTMForecaster(**TINY).fit(y, X)
+    future = np.c_[np.arange(60, 65) % 12, np.zeros(5)]
+    # history rows, then future rows: the same as forecasting the training series
+    np.testing.assert_allclose(f.predict(5, series=y, X=np.r_[X, future]),
+                               f.predict(5, X=future))
+    with pytest.raises(ValueError, match="rows of each history followed by its 5 future"):
+        f.predict(5, series=y)
+    with pytest.raises(ValueError, match="one row per time step \\(65\\)"):
+        f.predict(5, series=y, X=X)
+    with pytest.raises(ValueError, match="fitted without X"):
+        LSTMForecaster(**TINY).fit(y).predict(series=y, X=X)
+
+
+def test_huge_values_are_forecast_or_refused_clearly():
+    y = series()
+    for scale in (1e160, -1e160, 1e300):
+        # log="auto" takes the log of positive values only; the negative
+        # series is modelled as it is and must not overflow either
+        f = LSTMForecaster(**TINY).fit(scale * y)
+        # the same model as on the series of ordinary size
+        ref = LSTMForecaster(**TINY).fit(np.sign(scale) * y).predict()
+        np.testing.assert_allclose(f.predict() / abs(scale), ref, rtol=1e-4)
+    with pytest.raises(ValueError, match="too large for the forecaster's arithmetic"):
+        LSTMForecaster(**TINY, log=False).fit(np.r_[1e308, -1e308] .repeat(30))
+    # a forecast that leaves float64 is an error, not inf
+    f = LSTMForecaster(**TINY, log=True).fit(np.exp(np.linspace(1, 700, 60)))
+    with pytest.raises(ValueError, match="forecast of y overflows floating point from step"):
+        f.predict(30)
