@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import LSTMRegressor
-from .preprocessing._forecasting import _check_series
+from .preprocessing._forecasting import ForecastSplit, _check_series
 from ._sklearn_compat import Interval, StrOptions
 from ._sklearn_compat import fit_context as _fit_context
 
@@ -255,6 +255,13 @@ class LSTMForecaster(BaseEstimator):
 
     def _out(self):
         return self.horizon if self.strategy == "direct" else 1
+
+    def _default_cv(self, n_splits=3):
+        """The folds that suit a search of this forecaster: ``n_splits``
+        test periods of ``horizon`` steps, each after a training period
+        long enough for one window (a clear error when the series is too
+        short)."""
+        return ForecastSplit(n_splits, horizon=self.horizon, min_train_size=self._need())
 
     def _check_history(self, label, arr, log=False):
         """A history to forecast from: long enough for a seasonal difference,
