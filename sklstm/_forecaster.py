@@ -86,8 +86,10 @@ class LSTMForecaster(BaseEstimator):
         Number of earlier forecast origins (``horizon`` steps apart, from
         the end) at which ``fit`` refits the model on the series before the
         origin and forecasts from there to the end of the series; their
-        errors calibrate :meth:`predict_interval`. Costs that many extra
-        fits; 0 disables intervals.
+        errors, pooled over all series, calibrate :meth:`predict_interval`.
+        Costs that many extra fits; 0 disables intervals. A series too short
+        for an origin is left out there; the longest series must leave
+        ``horizon + 1`` steps (plus ``seasonal_period``) before the earliest.
     hidden_size, num_layers, dropout, cell, conv_filters, pooling, optimizer, lr, weight_decay, batch_size, max_epochs, lr_schedule, random_state, device, verbose, n_threads
         Passed to the :class:`~sklstm.LSTMRegressor` that learns the
         windows (``patch_size=1``: windows are short). Defaults suit short
@@ -108,7 +110,8 @@ class LSTMForecaster(BaseEstimator):
         for a pandas series, else its length minus one.
     interval_residuals_ : ndarray or None
         Backtest errors, each divided by ``step ** interval_growth_``
-        (``interval_backtests >= 1``), on the log scale when ``log_``.
+        (``interval_backtests >= 1``), on the log scale when ``log_``, else
+        in units of their series' mean absolute step-to-step change.
     interval_growth_ : float or None
         Exponent of the backtest errors' growth with the step ahead, fitted
         between 0.5 (a random walk's) and 1 (an error in the trend).
@@ -377,14 +380,16 @@ class LSTMForecaster(BaseEstimator):
                 f"{season}). Give a longer series or a shorter horizon."
             )
         if self.interval_backtests:
-            shortest = min(len(arr) for arr in series)
-            wanted = self.lookback + self._need() - 1 + self.interval_backtests * self.horizon
-            if shortest < wanted:
+            # every origin must leave some series a training window
+            usable = (longest - need) // self.horizon
+            if usable < self.interval_backtests:
                 raise ValueError(
-                    f"interval_backtests={self.interval_backtests} needs series of at "
-                    f"least {wanted} time steps (each earlier origin, {self.horizon} "
-                    f"steps apart, needs {wanted - self.interval_backtests * self.horizon}"
-                    f" before it); the shortest has {shortest}. Use fewer backtests."
+                    f"interval_backtests={self.interval_backtests} needs a series of "
+                    f"at least {need + self.interval_backtests * self.horizon} time "
+                    f"steps (the earliest origin, {self.interval_backtests} x "
+                    f"horizon={self.horizon} steps before the end, must leave {need} "
+                    f"to train on); the longest has {longest}. Use at most "
+                    f"{usable} backtests."
                 )
         self.n_series_ = len(series)
         self.n_exogenous_ = n_exog
@@ -443,29 +448,51 @@ class LSTMForecaster(BaseEstimator):
         """Errors of refits at earlier origins, and how fast they grow.
 
         The refit at the ``k``-th origin (``k * horizon`` steps before the
-        end) forecasts the ``k * horizon`` steps to the end, so the errors
-        cover steps 1 to ``interval_backtests * horizon`` ahead. Returns the
-        errors divided by ``step ** growth`` and ``growth``, the exponent of
-        the errors' growth with the step (fitted, between 1/2, a random walk,
-        and 1, an error in the trend).
+        end of every series) forecasts the ``k * horizon`` steps to the end,
+        so the errors cover steps 1 to ``interval_backtests * horizon``
+        ahead. A series too short to be forecast from an origin (fewer than
+        ``seasonal_period + 1`` steps before it) is left out there. Each
+        series' errors are divided by its scale (:meth:`_error_scale`), so
+        series of every size pool into one set. Returns the errors divided
+        by ``step ** growth`` and ``growth``, the exponent of the errors'
+        growth with the step (fitted, between 1/2, a random walk, and 1, an
+        error in the trend).
         """
         H = self.horizon
+        m = self.seasonal_period or 0
         errors, steps = [], []
         for k in range(1, self.interval_backtests + 1):
-            cut = [len(arr) - k * H for arr in series]
+            kept = [i for i, arr in enumerate(series) if len(arr) - k * H >= m + 1]
+            cut = {i: len(series[i]) - k * H for i in kept}
             model = clone(self).set_params(interval_backtests=0, log=self.log_)
-            past = [arr[:c] for arr, c in zip(series, cut)]
-            past_x = None if exog[0] is None else [xa[:c] for xa, c in zip(exog, cut)]
+            past = [series[i][:cut[i]] for i in kept]
+            past_x = None if exog[0] is None else [exog[i][:cut[i]] for i in kept]
             model.fit(past, past_x)
-            future_x = None if exog[0] is None else [xa[c:c + k * H] for xa, c in zip(exog, cut)]
+            future_x = None if exog[0] is None else [
+                exog[i][cut[i]:cut[i] + k * H] for i in kept]
             forecasts = model.predict(horizon=k * H, X=future_x)
-            for arr, c, f in zip(series, cut, forecasts):
-                actual = arr[c:c + k * H]
-                errors.append(np.log(actual) - np.log(f) if self.log_ else actual - f)
+            for i, f in zip(kept, forecasts):
+                arr = series[i]
+                actual = arr[cut[i]:cut[i] + k * H]
+                error = np.log(actual) - np.log(f) if self.log_ else actual - f
+                errors.append(error / self._error_scale(arr[:cut[i]]))
                 steps.append(np.arange(1, k * H + 1))
         errors, steps = np.concatenate(errors), np.concatenate(steps)
         growth = _error_growth(errors, steps)
         return errors / steps ** growth, growth
+
+    def _error_scale(self, arr):
+        """The scale a series' forecast errors are measured in for intervals:
+        1 on the log scale (errors are relative); else the mean absolute
+        change from one step to the next of the history ``arr`` (its mean
+        absolute value if it does not change, 1 if that is 0 too)."""
+        if self.log_:
+            return 1.0
+        for value in (np.mean(np.abs(np.diff(arr))) if len(arr) > 1 else 0.0,
+                      np.mean(np.abs(arr))):
+            if np.isfinite(value) and value > 0:
+                return float(value)
+        return 1.0
 
     # -- predict ---------------------------------------------------------------
     def predict(self, horizon=None, X=None, *, series=None):
@@ -610,7 +637,11 @@ class LSTMForecaster(BaseEstimator):
         ``coverage`` quantile (with the finite-sample correction of split
         conformal prediction) times ``h ** interval_growth_``, on the log
         scale when ``log_`` is true. Beyond the backtests' longest forecast
-        the same growth is assumed.
+        the same growth is assumed. Without the log, every series' errors
+        are measured in units of its mean absolute step-to-step change, so
+        the errors of all the series of a global model pool into one set
+        and each interval takes its series' size (a history given as
+        ``series`` too).
 
         Parameters
         ----------
@@ -639,13 +670,17 @@ class LSTMForecaster(BaseEstimator):
         steps = _check_steps(horizon, self.horizon)
         forecast = self.predict(steps, X, series=series)
         many = isinstance(forecast, list)
+        if series is None:
+            histories = [arr for arr, _ in self._history]
+        else:
+            histories = [arr for _, arr, _ in self._validate(series, "series")[1]]
         scores = np.abs(self.interval_residuals_)
         n = len(scores)
         level = min(1.0, math.ceil((n + 1) * coverage) / n)
         q = float(np.quantile(scores, level))
-        width = q * steps ** self.interval_growth_
         results = []
-        for f in (forecast if many else [forecast]):
+        for f, history in zip(forecast if many else [forecast], histories):
+            width = q * self._error_scale(history) * steps ** self.interval_growth_
             values = np.asarray(f, dtype=np.float64)
             if self.log_:
                 lower, upper = values * np.exp(-width), values * np.exp(width)

@@ -214,7 +214,8 @@ def test_prediction_intervals_from_backtests():
         LSTMForecaster(**TINY).fit(y).predict_interval()
     with pytest.raises(ValueError, match="coverage"):
         f.predict_interval(coverage=1.5)
-    with pytest.raises(ValueError, match="interval_backtests=30 needs series of at least 99"):
+    with pytest.raises(ValueError, match="interval_backtests=30 needs a series of at least 94 "
+                                         "time steps .* the longest has 80. Use at most 25"):
         LSTMForecaster(**TINY, interval_backtests=30).fit(y)
 
 
@@ -501,3 +502,32 @@ def test_huge_values_are_forecast_or_refused_clearly():
     f = LSTMForecaster(**TINY, log=True).fit(np.exp(np.linspace(1, 700, 60)))
     with pytest.raises(ValueError, match="forecast of y overflows floating point from step"):
         f.predict(30)
+
+
+def test_intervals_pool_short_series_and_take_each_series_size():
+    a, short = series(n=60, seed=0), 1.5 * series(n=7, seed=2)
+    f = LSTMForecaster(**TINY, interval_backtests=2).fit([a, short, series(n=2, seed=3)])
+    # the short series is backtested from both origins (4 and 1 steps
+    # before them), the 2-step one from none
+    assert f.interval_residuals_.shape == (2 * (3 + 6),)
+    for fc, lo, up in zip(*f.predict_interval(4)):
+        assert np.all(lo < fc) and np.all(fc < up)
+    # without the log, errors are measured in each series' mean absolute
+    # change: a series ten times as large gets ten times as wide an interval
+    b = series(n=50, seed=1) - 10
+    g = LSTMForecaster(**TINY, log=False, interval_backtests=2).fit([b, 10 * b])
+    (fb, fb10), (lo_b, lo_b10), (up_b, up_b10) = g.predict_interval(4)
+    np.testing.assert_allclose(up_b10 - lo_b10, 10 * (up_b - lo_b))
+    # and the errors are the refits' errors in those units, by hand
+    errors = []
+    for k in (1, 2):
+        cut = 50 - 3 * k
+        refit = LSTMForecaster(**TINY, log=False).fit([b[:cut], 10 * b[:cut]])
+        for arr, fc in zip((b, 10 * b), refit.predict(3 * k)):
+            errors.append((arr[cut:] - fc) / np.mean(np.abs(np.diff(arr[:cut]))))
+    steps = np.r_[np.arange(1, 4), np.arange(1, 4), np.arange(1, 7), np.arange(1, 7)]
+    np.testing.assert_allclose(g.interval_residuals_,
+                               np.concatenate(errors) / steps ** g.interval_growth_, rtol=1e-6)
+    # a history given at predict time brings its own size
+    _, lo_new, up_new = g.predict_interval(4, series=5 * b)
+    np.testing.assert_allclose(up_new - lo_new, 5 * (up_b - lo_b))
