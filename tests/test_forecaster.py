@@ -531,3 +531,16 @@ def test_intervals_pool_short_series_and_take_each_series_size():
     # a history given at predict time brings its own size
     _, lo_new, up_new = g.predict_interval(4, series=5 * b)
     np.testing.assert_allclose(up_new - lo_new, 5 * (up_b - lo_b))
+
+
+def test_a_global_model_with_short_series_and_intervals_saves_and_loads(tmp_path):
+    from sklstm.persistence import load, save
+
+    f = LSTMForecaster(**TINY, interval_backtests=1).fit([series(), 2 * series(n=7, seed=1)])
+    save(f, tmp_path / "f.sklstm")
+    loaded = load(tmp_path / "f.sklstm")
+    new = 3 * series(n=5, seed=2)
+    np.testing.assert_array_equal(loaded.predict(series=new), f.predict(series=new))
+    for got, expected in zip(loaded.predict_interval([1, 3]), f.predict_interval([1, 3])):
+        np.testing.assert_array_equal(got, expected)
+    assert loaded.n_windows_ == f.n_windows_ == (60 - 9 + 1) + 4
