@@ -289,6 +289,26 @@ class LSTMForecaster(BaseEstimator):
         m = self.seasonal_period
         return z, (z[m:] - z[:-m] if m else z)
 
+    def _series_scale(self, d):
+        """The unit of one series' modelled values ``d`` in the network.
+
+        On the log scale, 1: changes are relative already, comparable
+        between series. Without the log, each series is divided by its own
+        mean absolute step-to-step change (its mean absolute value if it
+        does not change, 1 if that is 0 too), so that a global model sees
+        series of every size alike and a series ``c`` times as large gets
+        forecasts ``c`` times as large. One series alone is unchanged by it:
+        the global scale ``scale_`` takes it back.
+        """
+        if self.log_:
+            return 1.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for value in (np.mean(np.abs(np.diff(d))) if len(d) > 1 else 0.0,
+                          np.mean(np.abs(d))):
+                if np.isfinite(value) and value > 0:
+                    return float(value)
+        return 1.0
+
     def _normalize(self, windows):
         """Per-window offset and scale of input windows (n, lookback)."""
         if self.normalize == "last_value":
@@ -320,6 +340,7 @@ class LSTMForecaster(BaseEstimator):
         groups = []
         for arr, xa in zip(series, exog):
             _, d = self._to_model(arr)
+            d = d / self._series_scale(d)
             x = None if xa is None else xa[m:]
             if len(d) >= L + H:
                 starts = np.arange(len(d) - L - H + 1)
@@ -599,7 +620,8 @@ class LSTMForecaster(BaseEstimator):
         m = self.seasonal_period or 0
         L, H = self.lookback, self._out()
         z, d = self._to_model(arr)
-        z, d = list(z), list(d)
+        unit = self._series_scale(d)
+        z, d = list(z), list(d / unit)
         x_all = None if xa is None else np.concatenate([xa, future_x])
         n0 = len(arr)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -613,7 +635,7 @@ class LSTMForecaster(BaseEstimator):
                 values = raw * self.scale_ * spread + offset
                 for v in values[0][:min(H, n0 + steps - len(z))]:
                     d.append(float(v))
-                    z.append(float(v) + (z[-m] if m else 0.0))
+                    z.append(float(v) * unit + (z[-m] if m else 0.0))
             z = np.asarray(z[n0:])
             forecast = np.exp(z) if self.log_ else z
         if not np.isfinite(forecast).all():

@@ -544,3 +544,25 @@ def test_a_global_model_with_short_series_and_intervals_saves_and_loads(tmp_path
     for got, expected in zip(loaded.predict_interval([1, 3]), f.predict_interval([1, 3])):
         np.testing.assert_array_equal(got, expected)
     assert loaded.n_windows_ == f.n_windows_ == (60 - 9 + 1) + 4
+
+
+def test_without_the_log_a_global_model_scales_each_series_by_its_own_size():
+    b = series(n=50, seed=1) - 10  # crosses zero: no logarithm
+    c = 2 * series(n=45, seed=2) - 20
+    f = LSTMForecaster(**TINY, log="auto").fit([b, 100 * c, 0.01 * b])
+    assert f.log_ is False
+    # a series c times as large gets forecasts c times as large, so a series
+    # of a small size among large ones is not flattened to zero
+    base = f.predict(series=b)
+    for factor in (0.01, 100.0, 1e6):
+        np.testing.assert_allclose(f.predict(series=factor * b), factor * base, rtol=1e-5)
+    np.testing.assert_allclose(f.predict()[2], 0.01 * f.predict()[0], rtol=1e-5)
+    # with the seasonal difference and recursive passes too
+    g = LSTMForecaster(**TINY, log=False, seasonal_period=4, strategy="recursive").fit(
+        [b, 100 * c])
+    np.testing.assert_allclose(g.predict(7, series=50 * c), 50 * g.predict(7, series=c),
+                               rtol=1e-5)
+    # one series alone: its size does not change the model
+    np.testing.assert_allclose(LSTMForecaster(**TINY, log=False).fit(1000 * b).predict(),
+                               1000 * LSTMForecaster(**TINY, log=False).fit(b).predict(),
+                               rtol=1e-4)
