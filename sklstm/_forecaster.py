@@ -41,8 +41,11 @@ class LSTMForecaster(BaseEstimator):
     """Recurrent forecaster of one or several series, tunable as one estimator.
 
     ``fit(y, X=None)`` learns from a series (and optional exogenous columns
-    aligned with it in time); ``predict()`` forecasts the steps after its
-    end. The windows are the model's business: ``lookback`` (how many past
+    aligned with it in time), or from a list of series (one global model);
+    ``predict()`` forecasts the steps after their ends, and
+    ``predict(horizon, series=history)`` those after any history, seen in
+    training or not. A list or tuple of numbers is one series; a list of
+    arrays (or lists, or pandas Series) is several. The windows are the model's business: ``lookback`` (how many past
     steps the network reads), the horizon ``strategy`` and the trend,
     season and scale handling are hyperparameters, so
     :class:`~sklstm.search.GeneticSearchCV` and
@@ -54,7 +57,10 @@ class LSTMForecaster(BaseEstimator):
     Parameters
     ----------
     lookback : int, default=8
-        Past steps in every input window.
+        Past steps in every input window. A series with fewer steps is read
+        with shorter windows (the padding is masked): training on a series
+        needs ``horizon + 1`` steps (2 with ``strategy="recursive"``),
+        forecasting it one, plus ``seasonal_period`` for both.
     horizon : int, default=12
         Steps forecast by ``predict()`` without an argument, and (with the
         direct strategy) per pass of the network.
@@ -105,9 +111,11 @@ class LSTMForecaster(BaseEstimator):
         Number of exogenous columns (0 without ``X``).
     log_ : bool
         Whether the logarithm of the series is modelled (``log`` decided).
-    cutoff_ : int or pandas.Timestamp
+    cutoff_ : int, pandas.Timestamp or pandas.Period
         The last time point of the (first) training series: its index label
         for a pandas series, else its length minus one.
+    n_windows_ : int
+        Number of training windows taken from all the series.
     interval_residuals_ : ndarray or None
         Backtest errors, each divided by ``step ** interval_growth_``
         (``interval_backtests >= 1``), on the log scale when ``log_``, else
@@ -131,6 +139,10 @@ class LSTMForecaster(BaseEstimator):
     (6,)
     >>> f.predict(horizon=15).shape
     (15,)
+    >>> f.predict([1, 6]).shape  # steps 1 and 6 only
+    (2,)
+    >>> f.predict(3, series=2 * y[:50]).shape  # from another history
+    (3,)
     """
 
     _parameter_constraints = {
