@@ -376,7 +376,9 @@ class LSTMForecaster(BaseEstimator):
             The series in time order; a pandas index (``DatetimeIndex``,
             ``PeriodIndex``, ...) must increase. A list or tuple of numbers
             is one series; a list of arrays or pandas Series trains one
-            global model on all of them.
+            global model on all of them, and so does a pandas Series in
+            long format (a MultiIndex of series id and time), after which
+            forecasts come in long format too.
         X : array-like of shape (n_timesteps, n_exogenous) or list, default=None
             Exogenous columns aligned with ``y`` (past values enter the
             windows; forecasting then needs their future values).
@@ -386,6 +388,8 @@ class LSTMForecaster(BaseEstimator):
         self : LSTMForecaster
             The fitted forecaster.
         """
+        ids, names, y = _unstack(y, "y")
+        X = _unstack_like(X, ids, "X", "y")
         many, items = self._validate(y, "y")
         labels = [label for label, _, _ in items]
         series = [arr for _, arr, _ in items]
@@ -429,6 +433,7 @@ class LSTMForecaster(BaseEstimator):
         self.log_ = (all((arr > 0).all() for arr in series) if self.log == "auto"
                      else bool(self.log))
         self._many = many
+        self._ids, self._long_names = ids, names
         groups = self._windows(series, exog)
         self.n_windows_ = sum(len(d) for d, _, _ in groups)
         if n_exog:
@@ -558,26 +563,42 @@ class LSTMForecaster(BaseEstimator):
         -------
         forecast : ndarray, pandas Series, or list of them
             One forecast per series (a list when a list was fitted, or
-            given as ``series``); a pandas Series with the future time
-            points when the series had a ``PeriodIndex`` or a
-            ``DatetimeIndex`` with a (possibly inferred) frequency.
+            given as ``series``; a Series in long format for long-format
+            input); a pandas Series with the future time points when the
+            series had a ``PeriodIndex`` or a ``DatetimeIndex`` with a
+            (possibly inferred) frequency.
         """
         check_is_fitted(self, "regressor_")
         steps = _check_steps(horizon, self.horizon)
-        many, sources = self._sources(X, series, int(steps.max()))
-        out = [_with_future_index(self._forecast(arr, xa, fx, int(steps.max()), label)[steps - 1],
-                                  index, steps)
-               for label, arr, xa, fx, index in sources]
-        return out if many else out[0]
+        layout, parts = self._predict_parts(steps, X, series)
+        return _assemble(layout, [f for f, _ in parts], steps)
+
+    def _predict_parts(self, steps, X, series):
+        """``layout`` and ``(forecast, history)`` of every series: the
+        forecast at ``steps``, with future time points where known."""
+        ids, names, many, sources = self._sources(X, series, int(steps.max()))
+        parts = [(_with_future_index(
+                    self._forecast(arr, xa, fx, int(steps.max()), label)[steps - 1],
+                    index, steps), (arr, index))
+                 for label, arr, xa, fx, index in sources]
+        return (ids, names, many, [index for _, (_, index) in parts]), parts
 
     def _sources(self, X, series, n_steps):
-        """``many`` and ``(label, history, its exog, future exog, index)`` of
-        every series to forecast ``n_steps`` steps of."""
+        """The long format's ids and names (or None), ``many``, and ``(label,
+        history, its exog, future exog, index)`` of every series to forecast
+        ``n_steps`` steps of."""
         if series is None:
+            ids, names = self._ids, self._long_names
             labels = [f"y[{i}]" if self._many else "y" for i in range(self.n_series_)]
-            futures = self._future_exog(X, n_steps)
-            return self._many, [(label, arr, xa, fx, index) for label, (arr, xa), fx, index
-                                in zip(labels, self._history, futures, self._indexes)]
+            futures = self._future_exog(_unstack_like(X, ids, "X", "y"), n_steps)
+            return ids, names, self._many, [
+                (label, arr, xa, fx, index) for label, (arr, xa), fx, index
+                in zip(labels, self._history, futures, self._indexes)]
+        ids, names, series = _unstack(series, "series")
+        X = _unstack_like(X, ids, "X", "series")
+        return (ids, names) + self._new_sources(X, series, n_steps)
+
+    def _new_sources(self, X, series, n_steps):
         many, items = self._validate(series, "series")
         for label, arr, _ in items:
             self._check_history(label, arr, self.log_)
@@ -702,18 +723,13 @@ class LSTMForecaster(BaseEstimator):
         if not isinstance(coverage, Real) or not 0 < coverage < 1:
             raise ValueError(f"coverage must be a number in (0, 1); got {coverage!r}.")
         steps = _check_steps(horizon, self.horizon)
-        forecast = self.predict(steps, X, series=series)
-        many = isinstance(forecast, list)
-        if series is None:
-            histories = [arr for arr, _ in self._history]
-        else:
-            histories = [arr for _, arr, _ in self._validate(series, "series")[1]]
+        layout, parts = self._predict_parts(steps, X, series)
         scores = np.abs(self.interval_residuals_)
         n = len(scores)
         level = min(1.0, math.ceil((n + 1) * coverage) / n)
         q = float(np.quantile(scores, level))
         results = []
-        for f, history in zip(forecast if many else [forecast], histories):
+        for f, (history, _) in parts:
             width = q * self._error_scale(history) * steps ** self.interval_growth_
             values = np.asarray(f, dtype=np.float64)
             if self.log_:
@@ -721,9 +737,7 @@ class LSTMForecaster(BaseEstimator):
             else:
                 lower, upper = values - width, values + width
             results.append((f, _like(f, lower), _like(f, upper)))
-        if not many:
-            return results[0]
-        return tuple(list(part) for part in zip(*results))
+        return tuple(_assemble(layout, list(part), steps) for part in zip(*results))
 
     def score(self, y, X=None):
         """Negative MAPE of the forecast of ``y``'s steps (greater is better).
@@ -753,6 +767,20 @@ class LSTMForecaster(BaseEstimator):
     def _scored(self, y, X):
         """``(actual, forecast, training series)`` of every series of ``y``,
         the periods that followed the training series."""
+        ids, _, y = _unstack(y, "y")
+        if self._ids is not None or ids is not None:
+            if ids is None or set(ids) != set(self._ids or ()):
+                raise ValueError(
+                    "The forecaster was fitted on "
+                    + ("a long-format series (a MultiIndex of series id and "
+                       "time)" if self._ids is not None else "series without ids")
+                    + ": score the steps that followed each, "
+                    + ("in the same format, with the same ids." if self._ids is not None
+                       else "in the same format.")
+                )
+            y = [y[ids.index(i)] for i in self._ids]
+            X = _unstack_like(X, ids, "X", "y")
+            X = None if X is None else [X[ids.index(i)] for i in self._ids]
         many, items = self._validate(y, "y")
         if many != self._many or len(items) != self.n_series_:
             raise ValueError(
@@ -825,6 +853,64 @@ def _split_series(y, name):
             "series; pass one or the other."
         )
     return True, list(y)
+
+
+def _unstack(y, name):
+    """``(ids, names, series)``: a long-format pandas object (a MultiIndex
+    of series id and time) as its list of series, in the order the ids
+    first appear; ``(None, None, y)`` for anything else."""
+    index = getattr(y, "index", None)
+    if type(index).__name__ != "MultiIndex":
+        return None, None, y
+    if index.nlevels != 2:
+        raise ValueError(
+            f"{name} has a MultiIndex of {index.nlevels} levels; the long format "
+            "has two: the series id, then the time."
+        )
+    ids = list(dict.fromkeys(index.get_level_values(0)))
+    parts = [y.xs(i, level=0) for i in ids]
+    ids = [i.item() if isinstance(i, np.generic) else i for i in ids]
+    names = (list(index.names), getattr(y, "name", None))
+    return ids, names, parts
+
+
+def _unstack_like(X, ids, name, of):
+    """Exogenous values for the series of a long-format ``of``: a long-format
+    ``X`` with the same ids, as a list in the order of ``ids``."""
+    if X is None or ids is None:
+        if X is not None and type(getattr(X, "index", None)).__name__ == "MultiIndex":
+            raise ValueError(f"{name} is in long format but {of} is not; give both alike.")
+        return X
+    x_ids, _, parts = _unstack(X, name)
+    if x_ids is None or set(x_ids) != set(ids):
+        raise ValueError(
+            f"{of} is in long format (a MultiIndex of series id and time): pass {name} "
+            "in long format too, with the same series ids."
+        )
+    return [parts[x_ids.index(i)] for i in ids]
+
+
+def _assemble(layout, forecasts, steps):
+    """The forecasts in the format of the input: one, a list, or long format."""
+    ids, names, many, indexes = layout
+    if ids is None:
+        return forecasts if many else forecasts[0]
+    import pandas as pd
+
+    pieces = []
+    for forecast, index in zip(forecasts, indexes):
+        if not isinstance(forecast, pd.Series):
+            if index is not None and index.dtype.kind in "iu" and len(index) > 0:
+                spacing = int(np.median(np.diff(index))) if len(index) > 1 else 1
+                future = index[-1] + spacing * steps
+            else:  # no time points to go on: the steps ahead
+                future = steps
+            forecast = pd.Series(np.asarray(forecast), index=future)
+        pieces.append(forecast)
+    levels, series_name = names
+    out = pd.concat(pieces, keys=ids, names=levels)
+    out.name = series_name
+    return out
 
 
 def _check_steps(horizon, default):

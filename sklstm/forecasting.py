@@ -13,7 +13,7 @@ import time
 import numpy as np
 from sklearn.base import clone
 
-from ._forecaster import LSTMForecaster, _mape
+from ._forecaster import LSTMForecaster, _mape, _unstack, _unstack_like
 from .preprocessing._forecasting import ForecastSplit, _check_series, _positive_int
 
 __all__ = [
@@ -256,8 +256,9 @@ def backtest(forecaster, y, X=None, *, horizon=None, n_origins=3, step=None,
     forecaster : LSTMForecaster
         The forecaster (not changed; clones are fitted).
     y : array-like, pandas Series, or list of them
-        The series (a list: a global model, every series cut at its own
-        end).
+        The series (a list, or a long-format pandas Series: a global
+        model, every series cut at its own end; results come as lists in
+        the order of the series).
     X : array-like or list, default=None
         Exogenous columns aligned with ``y``.
     horizon : int, default=None
@@ -303,6 +304,8 @@ def backtest(forecaster, y, X=None, *, horizon=None, n_origins=3, step=None,
     seasonal_period = _positive_int(seasonal_period, "seasonal_period")
     if not isinstance(refit, (bool, np.bool_)):
         raise ValueError(f"refit must be True or False; got {refit!r}.")
+    ids, _, y = _unstack(y, "y")  # a long-format series: its list of series
+    X = _unstack_like(X, ids, "X", "y")
     many, items = forecaster._validate(y, "y")
     exog = forecaster._exog(X, many, [len(arr) for _, arr, _ in items],
                             [label for label, _, _ in items])

@@ -566,3 +566,97 @@ def test_without_the_log_a_global_model_scales_each_series_by_its_own_size():
     np.testing.assert_allclose(LSTMForecaster(**TINY, log=False).fit(1000 * b).predict(),
                                1000 * LSTMForecaster(**TINY, log=False).fit(b).predict(),
                                rtol=1e-4)
+
+
+def long_format(parts, ids, freq="M", start="2000-01"):
+    """A long-format Series: a MultiIndex of series id and month."""
+    frames = [pd.Series(p, index=pd.MultiIndex.from_arrays(
+        [[i] * len(p), pd.period_range(start, periods=len(p), freq=freq)],
+        names=["store", "month"])) for p, i in zip(parts, ids)]
+    return pd.concat(frames).rename("sales")
+
+
+def test_long_format_in_fit_predict_score_and_intervals():
+    a, b = series(n=40, seed=0), 2 * series(n=30, seed=1)
+    y = long_format([a, b], ["north", "south"])
+    f = LSTMForecaster(**TINY, interval_backtests=1).fit(y)
+    assert f.n_series_ == 2
+    out = f.predict()
+    assert isinstance(out, pd.Series) and out.name == "sales"
+    assert list(out.index.names) == ["store", "month"]
+    assert list(out.index) == [("north", pd.Period(p, "M")) for p in
+                               ("2003-05", "2003-06", "2003-07")] + [
+        ("south", pd.Period(p, "M")) for p in ("2002-07", "2002-08", "2002-09")]
+    # the same model as fitted on the list of series
+    listed = LSTMForecaster(**TINY).fit([a, b]).predict()
+    np.testing.assert_allclose(out.to_numpy(), np.concatenate(listed))
+    # rows of the series interleaved (by month): told apart by their id
+    interleaved = y.sort_index(level="month", sort_remaining=False, kind="stable")
+    assert list(interleaved.index.get_level_values(0)[:4]) == ["north", "south"] * 2
+    np.testing.assert_allclose(LSTMForecaster(**TINY).fit(interleaved)
+                               .predict().loc["south"].to_numpy(), listed[1])
+    fc, lo, up = f.predict_interval([1, 3])
+    assert list(fc.index) == list(out.index[[0, 2, 3, 5]])
+    assert np.all(lo < fc) and np.all(fc < up)
+    # score: the following steps in the same format, ids in any order
+    later = long_format([series(n=43, seed=0)[40:], 2 * series(n=33, seed=1)[30:]],
+                        ["north", "south"], start="2000-01")
+    later = pd.concat([later.loc[["south"]], later.loc[["north"]]])
+    later.index = pd.MultiIndex.from_arrays(
+        [later.index.get_level_values(0),
+         list(out.index.get_level_values(1)[3:]) + list(out.index.get_level_values(1)[:3])],
+        names=["store", "month"])
+    expected = np.mean([np.mean(np.abs(series(n=43, seed=0)[40:] - listed[0])
+                                / series(n=43, seed=0)[40:]),
+                        np.mean(np.abs(2 * series(n=33, seed=1)[30:] - listed[1])
+                                / (2 * series(n=33, seed=1)[30:]))])
+    g = LSTMForecaster(**TINY).fit(y)
+    assert g.score(later) == pytest.approx(-expected)
+    with pytest.raises(ValueError, match="same ids"):
+        g.score(later.loc[["north"]])
+    with pytest.raises(ValueError, match="series without ids: score the steps that followed "
+                                         "each, in the same format"):
+        LSTMForecaster(**TINY).fit([a, b]).score(later)
+
+
+def test_long_format_new_series_and_exogenous_columns():
+    a, b, c = series(n=40, seed=0), 2 * series(n=30, seed=1), 3 * series(n=25, seed=2)
+    f = LSTMForecaster(**TINY).fit([a, b])
+    new = f.predict([1, 2], series=long_format([c, a], [7, 3]))
+    assert list(new.index.get_level_values(0)) == [7, 7, 3, 3]
+    np.testing.assert_allclose(new.loc[3].to_numpy(), f.predict([1, 2])[0])
+    # integer time points continue with the series' spacing
+    ints = pd.Series(c, index=pd.MultiIndex.from_arrays([["x"] * 25, np.arange(0, 50, 2)]))
+    assert list(f.predict(2, series=ints).index) == [("x", 50), ("x", 52)]
+    # exogenous columns in long format, by id
+    Xa = np.c_[np.arange(40) % 12, np.zeros(40)]
+    Xb = np.c_[np.arange(30) % 12, np.ones(30)]
+    y = long_format([a, b], ["n", "s"])
+    X = pd.DataFrame(np.r_[Xa, Xb], index=y.index, columns=["month", "promo"])
+    g = LSTMForecaster(**TINY).fit(y, X)
+    h = LSTMForecaster(**TINY).fit([a, b], [Xa, Xb])
+    fut_a, fut_b = np.c_[np.arange(40, 43) % 12, np.zeros(3)], np.c_[np.arange(30, 33) % 12,
+                                                                    np.ones(3)]
+    future = pd.DataFrame(np.r_[fut_b, fut_a], columns=["month", "promo"],
+                          index=pd.MultiIndex.from_arrays([["s"] * 3 + ["n"] * 3,
+                                                           list(range(6))]))
+    np.testing.assert_allclose(g.predict(X=future).to_numpy(),
+                               np.concatenate(h.predict(X=[fut_a, fut_b])))
+    with pytest.raises(ValueError, match="pass X in long format too, with the same series ids"):
+        g.predict(X=[fut_a, fut_b])
+    with pytest.raises(ValueError, match="X is in long format but y is not"):
+        LSTMForecaster(**TINY).fit([a, b], X)
+    with pytest.raises(ValueError, match="MultiIndex of 3 levels"):
+        LSTMForecaster(**TINY).fit(pd.Series(a, index=pd.MultiIndex.from_arrays(
+            [[0] * 40, [1] * 40, np.arange(40)])))
+
+
+def test_a_long_format_forecaster_saves_and_loads(tmp_path):
+    from sklstm.persistence import load, save
+
+    index = pd.MultiIndex.from_arrays([["a"] * 40 + ["b"] * 30,
+                                       np.r_[np.arange(40), np.arange(30)]], names=["id", "t"])
+    y = pd.Series(np.r_[series(40), 2 * series(30, seed=1)], index=index, name="y")
+    f = LSTMForecaster(**TINY).fit(y)
+    save(f, tmp_path / "f.sklstm")
+    pd.testing.assert_series_equal(load(tmp_path / "f.sklstm").predict(), f.predict())

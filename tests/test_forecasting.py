@@ -222,3 +222,13 @@ def test_the_forecaster_declares_its_default_folds():
         list(cv.split(np.arange(36)))
     # recursive: one target per window
     assert LSTMForecaster(horizon=12, strategy="recursive")._default_cv(2).min_train_size == 2
+
+
+def test_backtest_of_a_long_format_series():
+    a, b = series(40), 2 * series(30, seed=1)
+    index = pd.MultiIndex.from_arrays([["a"] * 40 + ["b"] * 30,
+                                       np.r_[np.arange(40), np.arange(30)]])
+    long = backtest(LSTMForecaster(**TINY), pd.Series(np.r_[a, b], index=index), n_origins=2)
+    listed = backtest(LSTMForecaster(**TINY), [a, b], n_origins=2)
+    assert long["n_train"] == listed["n_train"] == [[34, 24], [37, 27]]
+    np.testing.assert_allclose(long["smape"], listed["smape"])
