@@ -275,8 +275,9 @@ class LSTMForecaster(BaseEstimator):
         """The folds that suit a search of this forecaster: ``n_splits``
         test periods of ``horizon`` steps, each after a training period
         long enough for one window (a clear error when the series is too
-        short)."""
-        return ForecastSplit(n_splits, horizon=self.horizon, min_train_size=self._need())
+        short); in long format, every series cut at its own end."""
+        return ForecastSplit(n_splits, horizon=self.horizon, min_train_size=self._need(),
+                             min_series_size=(self.seasonal_period or 0) + 1)
 
     def _check_history(self, label, arr, log=False):
         """A history to forecast from: long enough for a seasonal difference,

@@ -232,3 +232,67 @@ def test_backtest_of_a_long_format_series():
     listed = backtest(LSTMForecaster(**TINY), [a, b], n_origins=2)
     assert long["n_train"] == listed["n_train"] == [[34, 24], [37, 27]]
     np.testing.assert_allclose(long["smape"], listed["smape"])
+
+
+def test_forecast_split_cuts_every_series_of_a_long_format_at_its_own_end():
+    # rows interleaved: a (8 steps), b (5 steps), c (2 steps)
+    ids = ["a", "b", "c"] * 2 + ["a", "b"] * 3 + ["a"] * 3
+    times = [0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 6, 7]
+    y = pd.Series(np.arange(15.0), index=pd.MultiIndex.from_arrays([ids, times]))
+    folds = list(ForecastSplit(2, horizon=2).split(y))
+    rows = {i: np.flatnonzero(np.array(ids) == i) for i in "abc"}
+    # fold 0: each series' steps up to 2 before the last 2 train, those 2 test
+    train, test = folds[0]
+    np.testing.assert_array_equal(test, np.sort(np.r_[rows["a"][4:6], rows["b"][1:3]]))
+    np.testing.assert_array_equal(train, np.sort(np.r_[rows["a"][:4], rows["b"][:1]]))
+    train, test = folds[1]  # c (2 steps) has no training step left: left out
+    np.testing.assert_array_equal(test, np.sort(np.r_[rows["a"][6:], rows["b"][3:]]))
+    np.testing.assert_array_equal(train, np.sort(np.r_[rows["a"][:6], rows["b"][:3]]))
+    with pytest.raises(ValueError, match="The longest series has 8 time steps, too few for 3 "
+                                         "folds .* at least 3 training steps"):
+        list(ForecastSplit(3, horizon=2, min_train_size=3).split(y))
+    # a gap, and a larger minimum per series
+    # (b has 5 - 2 - 1 = 2 training steps left in the last fold: too few for 3)
+    train, test = list(ForecastSplit(2, horizon=2, gap=1, min_series_size=3).split(y))[1]
+    np.testing.assert_array_equal(train, rows["a"][:5])
+    np.testing.assert_array_equal(test, rows["a"][6:])
+    train, test = list(ForecastSplit(2, horizon=2, gap=1, min_series_size=2).split(y))[1]
+    np.testing.assert_array_equal(train, np.sort(np.r_[rows["a"][:5], rows["b"][:2]]))
+
+
+class Recording(LSTMForecaster):
+    """Records the end of every series it was fitted on and the periods it scored."""
+
+    seen = []
+
+    def _scored(self, y, X):  # what score and the forecast scorers compare
+        fitted = {i: index[-1] for i, index in zip(self._ids, self._indexes)}
+        for i in dict.fromkeys(y.index.get_level_values(0)):
+            scored = y.loc[i].index
+            Recording.seen.append((fitted[i], scored[0], scored[-1]))
+        return super()._scored(y, X)
+
+
+def test_a_search_of_a_global_model_on_long_format_folds():
+    parts = [series(40), 2 * series(30, seed=1), 3 * series(12, seed=2)]
+    index = pd.MultiIndex.from_arrays(
+        [np.repeat(["a", "b", "c"], [40, 30, 12]),
+         np.concatenate([pd.period_range(end="2010-12", periods=n, freq="M")
+                         for n in (40, 30, 12)])])
+    y = pd.Series(np.concatenate(parts), index=index)
+    Recording.seen = []
+    est = Recording(**TINY)
+    search = GeneticSearchCV(est, {"lookback": (3, 8)}, population_size=3, n_generations=0,
+                             random_state=0, rescore_top=0, cv=est._default_cv(3),
+                             scoring={"smape": smape_scorer, "mape": mape_scorer},
+                             refit="smape").fit(y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_smape"]))
+    # every scored period starts right after the fitted end of its series
+    # and lasts the horizon; the folds' last test periods end in 2010-12
+    assert Recording.seen
+    for last, start, end in Recording.seen:
+        assert start == last + 1 and end == start + 2
+    assert {end for _, _, end in Recording.seen} == {pd.Period(p, "M") for p in
+                                                     ("2010-06", "2010-09", "2010-12")}
+    out = search.best_estimator_.predict()
+    assert list(dict.fromkeys(out.index.get_level_values(0))) == ["a", "b", "c"]
