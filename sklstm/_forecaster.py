@@ -11,7 +11,9 @@ The data flow of ``fit``::
     series --log--> z --seasonal difference--> d --windows--> (inputs, targets)
            --per-window normalisation, global scale--> LSTMRegressor
 
-``predict`` runs it backwards from the end of the training series.
+``predict`` runs it backwards from the end of the training series, or of
+any history given as ``series``. A series shorter than ``lookback`` gives
+shorter windows, which the network reads with masked padding.
 """
 
 import math
@@ -45,7 +47,8 @@ class LSTMForecaster(BaseEstimator):
     ``predict()`` forecasts the steps after their ends, and
     ``predict(horizon, series=history)`` those after any history, seen in
     training or not. A list or tuple of numbers is one series; a list of
-    arrays (or lists, or pandas Series) is several. The windows are the model's business: ``lookback`` (how many past
+    arrays (or lists, or pandas Series) is several. The windows are the
+    model's business: ``lookback`` (how many past
     steps the network reads), the horizon ``strategy`` and the trend,
     season and scale handling are hyperparameters, so
     :class:`~sklstm.search.GeneticSearchCV` and
@@ -94,8 +97,9 @@ class LSTMForecaster(BaseEstimator):
         origin and forecasts from there to the end of the series; their
         errors, pooled over all series, calibrate :meth:`predict_interval`.
         Costs that many extra fits; 0 disables intervals. A series too short
-        for an origin is left out there; the longest series must leave
-        ``horizon + 1`` steps (plus ``seasonal_period``) before the earliest.
+        for an origin is left out there; the longest series must leave a
+        training window (``horizon + 1`` steps, plus ``seasonal_period``)
+        before the earliest.
     hidden_size, num_layers, dropout, cell, conv_filters, pooling, optimizer, lr, weight_decay, batch_size, max_epochs, lr_schedule, random_state, device, verbose, n_threads
         Passed to the :class:`~sklstm.LSTMRegressor` that learns the
         windows (``patch_size=1``: windows are short). Defaults suit short
