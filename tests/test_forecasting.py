@@ -273,7 +273,8 @@ class Recording(LSTMForecaster):
         return super()._scored(y, X)
 
 
-def test_a_search_of_a_global_model_on_long_format_folds():
+@pytest.mark.parametrize("scoring", [None, "scorers"])
+def test_a_search_of_a_global_model_on_long_format_folds(scoring):
     parts = [series(40), 2 * series(30, seed=1), 3 * series(12, seed=2)]
     index = pd.MultiIndex.from_arrays(
         [np.repeat(["a", "b", "c"], [40, 30, 12]),
@@ -282,11 +283,13 @@ def test_a_search_of_a_global_model_on_long_format_folds():
     y = pd.Series(np.concatenate(parts), index=index)
     Recording.seen = []
     est = Recording(**TINY)
+    extra = {} if scoring is None else dict(
+        scoring={"smape": smape_scorer, "mape": mape_scorer}, refit="smape")
     search = GeneticSearchCV(est, {"lookback": (3, 8)}, population_size=3, n_generations=0,
                              random_state=0, rescore_top=0, cv=est._default_cv(3),
-                             scoring={"smape": smape_scorer, "mape": mape_scorer},
-                             refit="smape").fit(y)
-    assert np.all(np.isfinite(search.cv_results_["mean_test_smape"]))
+                             **extra).fit(y)
+    column = "mean_test_score" if scoring is None else "mean_test_smape"
+    assert np.all(np.isfinite(search.cv_results_[column]))
     # every scored period starts right after the fitted end of its series
     # and lasts the horizon; the folds' last test periods end in 2010-12
     assert Recording.seen
