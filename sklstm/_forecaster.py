@@ -772,6 +772,7 @@ class LSTMForecaster(BaseEstimator):
     def _scored(self, y, X):
         """``(actual, forecast, training series)`` of every series of ``y``,
         the periods that followed the training series."""
+        check_is_fitted(self, "regressor_")
         ids, _, y = _unstack(y, "y")
         if self._ids is not None or ids is not None:
             if ids is None or set(ids) != set(self._ids or ()):

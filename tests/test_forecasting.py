@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import TimeSeriesSplit
 
 from sklstm import LSTMForecaster
@@ -68,6 +69,8 @@ def test_scorers_score_the_steps_after_the_fit():
         -(smape(a[50:], fa) + smape(b[42:], fb)) / 2)
     with pytest.raises(ValueError, match="score an LSTMForecaster"):
         smape_scorer(BaseEstimator(), y)
+    with pytest.raises(NotFittedError):
+        mase_scorer(LSTMForecaster(), y)
 
 
 @pytest.mark.parametrize("kind", ["bayes", "genetic"])
