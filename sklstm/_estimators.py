@@ -523,6 +523,10 @@ class _BaseLSTM(BaseEstimator):
     def _check_weighted_targets(self, y_enc, weights):
         """Refuse weights that leave fewer classes than a classifier needs."""
 
+    def _scale_targets(self, y_enc, weights, *, reset):
+        """The targets the network trains on (the regressor standardises)."""
+        return y_enc
+
     def _fit(self, X, y, *, incremental, classes=None, sample_weight=None):
         first = not hasattr(self, "net_") or not (incremental or self.warm_start)
         batch = self._validate_X(X, reset=first)
@@ -532,6 +536,7 @@ class _BaseLSTM(BaseEstimator):
             y, reset=first, classes=classes
         )
         self._check_weighted_targets(y_enc, weights)
+        y_enc = self._scale_targets(y_enc, weights, reset=first)
         dataset = SequenceDataset(batch.values, batch.lengths, y_enc, weights)
         device = _resolve_device(self.device)
         rng_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
@@ -938,8 +943,15 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
         ``"auto"`` chose).
     net_ : skorch.NeuralNetRegressor
         The trained skorch net.
+    target_mean_ : ndarray of shape (n_outputs,)
+        Mean of each training target (weighted by ``sample_weight``).
+    target_scale_ : ndarray of shape (n_outputs,)
+        Standard deviation of each training target (1 for a constant one).
+        The network learns the standardised targets ``(y - target_mean_) /
+        target_scale_``, and ``predict`` maps its outputs back, so targets of
+        any scale train alike.
     loss_curve_ : list of float
-        Mean training loss (MSE) of every epoch.
+        Mean training loss (MSE on the standardised targets) of every epoch.
     validation_scores_ : list of float
         Validation R² of every epoch (only with ``early_stopping``).
     best_validation_score_ : float
@@ -1000,7 +1012,32 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
                 f"y has {y2.shape[1]} outputs but {type(self).__name__} was "
                 f"fitted with {self.n_outputs_}."
             )
-        return y2.astype(np.float32), self.n_outputs_, {}
+        return y2, self.n_outputs_, {}
+
+    def _scale_targets(self, y_enc, weights, *, reset):
+        if reset:
+            # weighted, so that a weight of 0 leaves a sample out of the
+            # scaling as it does of the loss, and a weight of 2 counts twice
+            w = None if weights is None else np.asarray(weights, dtype=np.float64)
+            if w is not None and not w.sum() > 0:
+                w = None
+            mean = np.average(y_enc, axis=0, weights=w)
+            var = np.average((y_enc - mean) ** 2, axis=0, weights=w)
+            scale = np.sqrt(var)
+            # a constant target (or one whose spread is lost in float32
+            # rounding) is only shifted
+            tiny = np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1.0)
+            scale = np.where(np.isfinite(scale) & (scale > tiny), scale, 1.0)
+            if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+                raise ValueError(
+                    "y holds values too large to compute their mean and "
+                    "spread in float64; rescale the target."
+                )
+            self.target_mean_ = mean
+            self.target_scale_ = scale
+        mean = getattr(self, "target_mean_", 0.0)
+        scale = getattr(self, "target_scale_", 1.0)
+        return ((y_enc - mean) / scale).astype(np.float32)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -1041,4 +1078,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             Same number of dimensions as the ``y`` given to ``fit``.
         """
         out = self._predict_raw(X).numpy().astype(np.float64)
+        # models saved before targets were standardised have no scaling
+        out = out * getattr(self, "target_scale_", 1.0) + getattr(
+            self, "target_mean_", 0.0)
         return out.ravel() if self._y_ndim == 1 else out

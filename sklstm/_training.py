@@ -417,15 +417,10 @@ class DivergenceGuard(Callback):
 
     def _fail(self, net, what):
         epoch = len(net.history)
-        target = (
-            ", and scaling the target (e.g. sklearn.compose."
-            "TransformedTargetRegressor with a StandardScaler)"
-            if self.regression else ""
-        )
         raise DivergedError(
             f"Training diverged at epoch {epoch}: {what}. Try a lower learning "
             f"rate (lr={self.lr!r} now), gradient clipping (clip_grad_norm=1.0) "
-            f"or scaling the input (sklstm.preprocessing.SequenceScaler){target}."
+            f"or scaling the input (sklstm.preprocessing.SequenceScaler)."
         )
 
     def on_train_begin(self, net, **kwargs):

@@ -122,6 +122,37 @@ def test_regressor_learns():
     assert reg.score(X, y) > 0.8
 
 
+@pytest.mark.parametrize("scale, shift", [(1e-3, 0.0), (1e4, -50.0)])
+def test_regressor_is_invariant_to_the_target_scale(scale, shift):
+    # the network learns standardised targets: a target in other units or
+    # with an offset trains the same network (up to float32 rounding, which
+    # training amplifies), and predictions follow the units
+    X, _ = make_3d(n=60, t=8, f=2)
+    y = np.c_[X[:, -1, 0] * 2.0, X[:, 0, 1]]
+    params = dict(hidden_size=8, conv_filters=4, max_epochs=5, random_state=0)
+    ref = LSTMRegressor(**params).fit(X, y)
+    moved = LSTMRegressor(**params).fit(X, y * scale + shift)
+    np.testing.assert_allclose(moved.target_mean_, y.mean(0) * scale + shift,
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(moved.target_scale_, y.std(0) * scale, rtol=1e-6)
+    np.testing.assert_allclose(moved.predict(X), ref.predict(X) * scale + shift,
+                               rtol=1e-2, atol=1e-2 * scale)
+    np.testing.assert_allclose(moved.loss_curve_, ref.loss_curve_, rtol=1e-2)
+
+
+def test_regressor_target_scaling_is_weighted_and_constant_safe():
+    X, _ = make_3d(n=30, t=6, f=1)
+    y = np.linspace(0.0, 1.0, 30)
+    w = np.ones(30)
+    w[:10] = 0.0
+    reg = LSTMRegressor(**TINY).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(reg.target_mean_, [y[10:].mean()])
+    np.testing.assert_allclose(reg.target_scale_, [y[10:].std()])
+    const = LSTMRegressor(**TINY).fit(X, np.full(30, 7.0))
+    assert const.target_scale_.tolist() == [1.0]
+    assert np.isfinite(const.predict(X)).all()
+
+
 def test_token_input_with_embedding():
     rng = np.random.RandomState(0)
     # class 1 sequences contain token 5; padding 0 at the end
