@@ -64,3 +64,22 @@ def test_aeon_sets_and_minirocket():
     assert X_cov.shape == (140, 84) and y_cov.dtype.kind == "f"
     pred = real_data._minirocket(False, 0, X[:20], y[:20], X[20:])
     assert set(pred) <= set(y) and len(pred) == 16
+
+
+def test_choose_recipe_epochs_rule_and_summary(tmp_path, capsys):
+    choose = pytest.importorskip("choose_recipe")
+    from sklstm._estimators import _resolve_max_epochs
+
+    # the benchmark's steps rule is the one max_epochs="auto" applies
+    for n in (24, 33, 36, 133, 180, 1000):
+        assert choose.epochs_for(n, 1500) == _resolve_max_epochs("auto", n, 16)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("\n".join([
+        '{"set": "A", "cfg": "base", "seed": 0, "cv": 0.5}',
+        '{"set": "A", "cfg": "base", "seed": 1, "cv": 0.7}',
+        '{"set": "A", "cfg": "steps1500", "seed": 0, "cv": 0.6}',
+        '{"set": "A", "cfg": "steps1500", "seed": 1, "cv": 0.9}',
+    ]))
+    choose.summary(str(rows))
+    out = capsys.readouterr().out
+    assert "vs base: +0.1500 (se 0.0500, seeds [0, 1])" in out
