@@ -178,14 +178,14 @@ _SHARED_DOC = """
         time from the longest training sequence (``ceil(longest / 32)``: at
         most 32 recurrent steps); 1 reads every step. The size used is
         ``patch_size_``.
-    conv_filters : int, default=64
+    conv_filters : int, default={conv_filters_default}
         Adds a convolutional branch beside the recurrent one, as in LSTM-FCN:
         three convolution + batch-norm + ReLU blocks (``conv_filters``,
         ``2 * conv_filters`` and ``conv_filters`` channels, kernels 8, 5 and
         3) read the full-resolution series, and their features, averaged
         over the valid steps, join the recurrent ones before the output
         layer. It helps most on long univariate and multivariate series
-        whose classes differ in local shapes. 0 means no branch.
+        whose classes differ in local shapes. 0 means no branch.{conv_filters_note}
     embedding_dim : int or None, default=None
         If set, ``X`` holds integer token ids (0 = padding, see
         :class:`sklstm.preprocessing.TextToSequences`) that pass through an
@@ -269,9 +269,11 @@ _SHARED_DOC = """
 """
 
 
-def _shared_doc(max_epochs):
-    """The parameters' documentation, with one class's default of max_epochs."""
-    return _SHARED_DOC.replace("{max_epochs_default}", max_epochs)
+def _shared_doc(max_epochs, conv_filters, conv_filters_note=""):
+    """The parameters' documentation, with one class's own defaults."""
+    return (_SHARED_DOC.replace("{max_epochs_default}", max_epochs)
+            .replace("{conv_filters_default}", conv_filters)
+            .replace("{conv_filters_note}", conv_filters_note))
 
 
 class _BaseLSTM(BaseEstimator):
@@ -697,7 +699,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     of any type.
 
     Parameters
-    ----------{_shared_doc(max_epochs='"auto"')}    class_weight : dict, "balanced" or None, default=None
+    ----------{_shared_doc(max_epochs='"auto"', conv_filters="64")}    class_weight : dict, "balanced" or None, default=None
         Weights for the classes in the loss, as in
         :class:`sklearn.linear_model.LogisticRegression`.
 
@@ -959,6 +961,12 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         return self.classes_[logits.argmax(dim=1).numpy()]
 
 
+_REGRESSOR_CONV_NOTE = """
+        The regressor's default is no branch: on 5-fold cross-validation
+        inside the training splits of CardanoSentiment and Covid3Month
+        (seeds 0-1) the branch raised the RMSE by 3 % and 47 %."""
+
+
 class LSTMRegressor(RegressorMixin, _BaseLSTM):
     __doc__ = f"""Recurrent neural network regressor for sequences.
 
@@ -969,7 +977,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     forecast horizon); predictions keep the target's shape.
 
     Parameters
-    ----------{_shared_doc(max_epochs="100")}
+    ----------{_shared_doc(max_epochs="100", conv_filters="0", conv_filters_note=_REGRESSOR_CONV_NOTE)}
     Attributes
     ----------
     n_features_in_ : int
@@ -1022,6 +1030,50 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     """
 
     _net_class = NeuralNetRegressor
+
+    def __init__(
+        self,
+        hidden_size=64,
+        num_layers=1,
+        dropout=0.0,
+        bidirectional=False,
+        cell="lstm",
+        pooling="attention",
+        patch_size="auto",
+        conv_filters=0,
+        embedding_dim=None,
+        optimizer="adam",
+        lr=3e-3,
+        weight_decay=0.0,
+        batch_size=16,
+        max_epochs=100,
+        lr_schedule="cosine",
+        lr_schedule_epochs=None,
+        clip_grad_norm=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="auto",
+        verbose=0,
+        warm_start=False,
+        n_threads="auto",
+    ):
+        super().__init__(
+            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
+            bidirectional=bidirectional, cell=cell, pooling=pooling,
+            patch_size=patch_size, conv_filters=conv_filters,
+            embedding_dim=embedding_dim, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, batch_size=batch_size,
+            max_epochs=max_epochs, lr_schedule=lr_schedule,
+            lr_schedule_epochs=lr_schedule_epochs,
+            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, tol=tol,
+            random_state=random_state, device=device, verbose=verbose,
+            warm_start=warm_start, n_threads=n_threads,
+        )
     _criterion = WeightedMSELoss
     _valid_scoring = "r2"
 

@@ -140,6 +140,14 @@ def test_regressor_is_invariant_to_the_target_scale(scale, shift):
     np.testing.assert_allclose(moved.loss_curve_, ref.loss_curve_, rtol=1e-2)
 
 
+def test_regressor_has_no_convolutional_branch_by_default():
+    X, _ = make_3d(n=20, t=6, f=1)
+    reg = LSTMRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(X, X[:, -1, 0])
+    assert reg.conv_filters == 0 and reg.net_.module_.conv is None
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, random_state=0).fit(X, X[:, -1, 0] > 0)
+    assert clf.conv_filters == 64 and clf.net_.module_.conv is not None
+
+
 def test_regressor_target_scaling_is_weighted_and_constant_safe():
     X, _ = make_3d(n=30, t=6, f=1)
     y = np.linspace(0.0, 1.0, 30)
