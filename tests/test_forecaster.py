@@ -660,3 +660,13 @@ def test_a_long_format_forecaster_saves_and_loads(tmp_path):
     f = LSTMForecaster(**TINY).fit(y)
     save(f, tmp_path / "f.sklstm")
     pd.testing.assert_series_equal(load(tmp_path / "f.sklstm").predict(), f.predict())
+
+
+def test_a_search_on_a_short_series_says_why_its_default_folds_fail():
+    from sklstm.search import GeneticSearchCV
+
+    search = GeneticSearchCV(
+        LSTMForecaster(lookback=6, horizon=12, hidden_size=4, max_epochs=1),
+        {"lookback": (3, 8)}, population_size=3, n_generations=0)
+    with pytest.raises(ValueError, match="The series has 36 time steps, too few for 3 folds"):
+        search.fit(np.arange(1.0, 37.0))
