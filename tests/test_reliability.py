@@ -56,6 +56,18 @@ def test_interrupt_during_fit_propagates(monkeypatch, hook, when, early_stopping
         clf.fit(X, y)
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_interrupt_in_the_last_epochs_end_hooks_propagates(monkeypatch, early_stopping):
+    # the last epoch's history row is complete when its on_epoch_end hooks
+    # run; skorch swallows a Ctrl-C there all the same, and fit must not
+    # return as if nothing happened
+    X, y = make_3d()
+    _interrupt_at(monkeypatch, "on_epoch_end", 3)
+    clf = LSTMClassifier(**TINY, early_stopping=early_stopping, n_iter_no_change=50)
+    with pytest.raises(KeyboardInterrupt, match=r"interrupted after 3 of 3 epoch"):
+        clf.fit(X, y)
+
+
 def test_interrupt_during_partial_fit_propagates(monkeypatch):
     X, y = make_3d()
     reg = LSTMRegressor(**TINY).partial_fit(X, y.astype(float))
