@@ -429,3 +429,33 @@ def test_class_weights_must_be_finite_and_non_negative(weight):
     with pytest.raises(ValueError, match="class_weight has weights.*>= 0"):
         LSTMClassifier(**TINY, class_weight={0: weight, 1: 1.0}).fit(X, y)
     LSTMClassifier(**TINY, class_weight={0: 0.0, 1: 2.0}).fit(X, y)  # zero is fine
+
+
+@pytest.mark.parametrize("layout", ["3d", "2d", "ragged"])
+def test_input_too_large_for_float32_is_refused(layout):
+    # finite in float32, but squares overflow and the gates saturate: such a
+    # fit used to train without learning anything and without an error
+    X, y = make_3d()
+    huge = X * 1e30
+    if layout == "2d":
+        huge = huge[:, :, 0]
+    elif layout == "ragged":
+        huge = list(huge)
+    with pytest.raises(ValueError, match=r"as large as [0-9.]+e\+30 in magnitude.*"
+                                         r"SequenceScaler"):
+        LSTMClassifier(**TINY).fit(huge, y)
+    clf = LSTMClassifier(**dict(TINY, max_epochs=1)).fit(X, y)
+    with pytest.raises(ValueError, match="as large as"):
+        clf.predict(X * 1e30)
+
+
+def test_scaling_huge_input_in_a_pipeline_trains():
+    from sklearn.pipeline import make_pipeline
+
+    from sklstm.preprocessing import SequenceScaler
+
+    X, y = make_3d()
+    pipe = make_pipeline(SequenceScaler(), LSTMClassifier(**dict(TINY, max_epochs=1)))
+    pipe.fit(X * 1e30, y)
+    np.testing.assert_allclose(pipe[0].transform(X * 1e30), pipe[0].fit(X).transform(X),
+                               rtol=1e-4, atol=1e-4)
