@@ -20,7 +20,9 @@ cross-validation splitters). Functions, lambdas and objects of any other
 class are refused, both when saving and when loading, with an error that
 names them; a class can be allowed with ``trusted=``. A network is rebuilt
 the way ``fit`` builds it and its weights are loaded into it, so a model
-trained on a GPU loads on a machine without one.
+trained on a GPU loads on a machine without one. What a file may make
+:func:`load` allocate is bounded by :data:`DEFAULT_LIMITS`, checked from
+what the file declares before anything is read.
 
 Values JSON cannot hold as such are written as one-key objects whose key
 starts with ``$`` (``{"$tuple": [...]}``, ``{"$array": "arrays/3.npy"}``,
@@ -62,6 +64,7 @@ import sys
 import types
 import zipfile
 import zlib
+from collections.abc import Mapping
 
 import numpy as np
 import sklearn
@@ -119,7 +122,7 @@ _MAX_PLACEHOLDER = 1_000_000
 #:   uncompressed (512 MiB);
 #: * ``"document_size"``: bytes of the JSON document ``model.json``,
 #:   uncompressed (64 MiB);
-#: * ``"n_parameters"``: parameters of one network (2**28, 1 GiB of float32
+#: * ``"n_parameters"``: parameters of one network (``2**28``, 1 GiB of float32
 #:   weights); a network must also have no more parameters than the weights
 #:   the file stores for it;
 #: * ``"n_threads"``: the largest ``n_threads`` of an estimator (256).
@@ -146,7 +149,7 @@ def _resolve_limits(limits):
     out = dict(DEFAULT_LIMITS)
     if limits is None:
         return out
-    if not isinstance(limits, dict):
+    if not isinstance(limits, Mapping):
         raise TypeError(f"limits must be a dict such as {{'total_size': 2**31}}, "
                         f"not {limits!r}")
     for key, value in limits.items():
