@@ -459,3 +459,16 @@ def test_scaling_huge_input_in_a_pipeline_trains():
     pipe.fit(X * 1e30, y)
     np.testing.assert_allclose(pipe[0].transform(X * 1e30), pipe[0].fit(X).transform(X),
                                rtol=1e-4, atol=1e-4)
+
+
+def test_interrupt_in_the_last_epochs_end_hooks_stops_a_serial_search(monkeypatch):
+    from sklstm import GeneticSearchCV
+
+    X, y = make_3d()
+    _interrupt_at(monkeypatch, "on_epoch_end", 2)  # the first fit's last epoch
+    search = GeneticSearchCV(LSTMClassifier(**dict(TINY, max_epochs=2)),
+                             {"hidden_size": [3, 4]}, population_size=2,
+                             n_generations=1, cv=2, random_state=0)
+    with pytest.raises(KeyboardInterrupt, match="interrupted after 2 of 2 epoch"):
+        search.fit(X, y)
+    assert not hasattr(search, "cv_results_")
