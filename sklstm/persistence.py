@@ -1636,7 +1636,10 @@ def load(path, *, device=None, trusted=(), limits=None, keep_checkpoint=False):
     limits = _resolve_limits(limits)
     archive, label = _open(path)
     with archive:
-        _check_parts(archive, label, limits)
+        try:
+            _check_parts(archive, label, limits)
+        except _LimitError as exc:
+            raise FormatError(str(exc)) from None
         document = _read_document(archive, label)
         if not isinstance(document, dict) or document.get("format") != _FORMAT_NAME:
             raise FormatError(f"{label} is not an sklstm model file: its "
@@ -1668,7 +1671,8 @@ def load(path, *, device=None, trusted=(), limits=None, keep_checkpoint=False):
         except UntrustedTypeError:
             raise
         except _LimitError as exc:
-            raise _LimitError(f"{label} cannot be loaded: {exc}") from None
+            # a file over a limit is not damaged: no hint to save it again
+            raise FormatError(f"{label} cannot be loaded: {exc}") from None
         except FormatError as exc:
             raise FormatError(f"{label} cannot be loaded: {exc}. "
                               + _REWRITE_HINT) from None

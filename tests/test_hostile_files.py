@@ -393,3 +393,15 @@ def test_peak_resident_memory_of_refusing_them_all(scaler_parts, lstm_parts, tmp
     assert out.returncode == 0, out.stderr + out.stdout
     growth = int(out.stdout.split()[-1])
     assert growth < BOUND, f"the peak resident memory grew by {growth:,} bytes"
+
+
+def test_limit_errors_are_plain_format_errors(scaler_parts, lstm_parts, tmp_path):
+    path = write_zip(tmp_path / "big.sklstm", scaler_parts + [
+        ("arrays/99.npy", bytes(2 * LIMIT))])
+    doc = document(lstm_parts)
+    doc["object"]["params"]["n_threads"] = 10**6
+    threads = write_zip(tmp_path / "threads.sklstm", with_document(lstm_parts, doc))
+    for crafted in (path, threads):
+        error = refused(crafted, "more than load accepts", limits=LOW)
+        assert type(error) is FormatError
+        assert "save the model again" not in str(error)  # not a damaged file
