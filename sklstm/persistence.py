@@ -121,7 +121,8 @@ _MAX_PLACEHOLDER = 1_000_000
 #: * ``"array_size"``: bytes of one array part (``arrays/<n>.npy``),
 #:   uncompressed (512 MiB);
 #: * ``"document_size"``: bytes of the JSON document ``model.json``,
-#:   uncompressed (64 MiB);
+#:   uncompressed (16 MiB; parsed, a document takes less than 50 times its
+#:   size);
 #: * ``"n_parameters"``: parameters of one network (``2**28``, 1 GiB of float32
 #:   weights); a network must also have no more parameters than the weights
 #:   the file stores for it;
@@ -129,7 +130,7 @@ _MAX_PLACEHOLDER = 1_000_000
 DEFAULT_LIMITS = types.MappingProxyType({
     "total_size": 2**30,
     "array_size": 2**29,
-    "document_size": 2**26,
+    "document_size": 2**24,
     "n_parameters": 2**28,
     "n_threads": 256,
 })

@@ -152,8 +152,29 @@ def test_a_deflate_bomb_over_the_limits_is_refused_before_reading(scaler_parts,
     path = write_zip(tmp_path / "document.sklstm",
                      [("model.json", padded)] + scaler_parts[1:])
     refused(path, "declares its part 'model.json'", limits=LOW)
-    # the default limits take such a file, which loads
-    assert type(load(path)) is SequenceScaler
+    refused(path, "declares its part 'model.json'")  # over the default, too
+    # a raised limit takes such a file, which loads
+    assert type(load(path, limits={"document_size": 2 * BOMB})) is SequenceScaler
+
+
+def test_a_documents_parsed_memory_stays_within_the_stated_factor(scaler_parts,
+                                                                   tmp_path):
+    # the worst case of JSON: tiny containers, each a Python object of its own
+    doc = document(scaler_parts)
+    doc["object"]["state"]["extra_"] = [[]] * (LIMIT // 3)
+    text = json.dumps(doc, separators=(",", ":")).encode()
+    path = write_zip(tmp_path / "lists.sklstm", [("model.json", text)] + scaler_parts[1:])
+    gc.collect()
+    tracemalloc.start()
+    try:
+        loaded = load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(loaded.extra_) == LIMIT // 3
+    assert peak < 50 * len(text), f"{peak / len(text):.1f} times the document"
+    # the default limit thus bounds a document's memory to 800 MiB
+    assert 50 * DEFAULT_LIMITS["document_size"] <= 800 * 2**20
 
 
 def test_a_part_that_expands_beyond_its_declared_size(scaler_parts, tmp_path):
