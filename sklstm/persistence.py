@@ -1321,7 +1321,6 @@ class _Reader:
                 group["lr"] = lr
         est.net_ = net
 
-
     def _check_net_size(self, net, module_state, where):
         """Refuse a network larger than ``limits["n_parameters"]``, or than
         the weights the file stores for it, before anything is allocated."""

@@ -21,7 +21,6 @@ import textwrap
 import tracemalloc
 import warnings
 import zipfile
-import zlib
 
 import numpy as np
 import pytest
@@ -106,14 +105,6 @@ def refused(path, match, bound=BOUND, error=FormatError, **kwargs):
     assert os.fspath(path) in str(info.value)
     assert peak < bound, f"refusing {path.name} took {peak:,} bytes at its peak"
     return info.value
-
-
-def zeros_deflated(n):
-    """A raw deflate stream of ``n`` zero bytes, made a MiB at a time."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
-    block = bytes(2**20)
-    out = [packer.compress(block) for _ in range(n // len(block))]
-    return b"".join(out) + packer.flush()
 
 
 # ------------------------------------------------------ compression methods
