@@ -31,7 +31,8 @@ from skorch.helper import predefined_split
 from ._sklearn_compat import Interval, StrOptions
 from ._sklearn_compat import fit_context as _fit_context
 from ._data import (
-    SequenceBatch, check_fitted_layout, check_sample_weight, check_sequences,
+    SequenceBatch, check_fitted_layout, check_network_input, check_sample_weight,
+    check_sequences,
     sequence_kind,
 )
 from ._modules import SequenceNet
@@ -404,6 +405,7 @@ class _BaseLSTM(BaseEstimator):
             lengths = np.full(values.shape[0], values.shape[1], dtype=np.int64)
             batch = SequenceBatch(np.ascontiguousarray(values)[:, :, None], lengths, "2d")
             check_fitted_layout(self, X, batch, reset=reset, validated=True)
+            check_network_input(batch.values)
             return batch
         batch = check_sequences(X)
         if kind == "2d":
@@ -411,6 +413,7 @@ class _BaseLSTM(BaseEstimator):
             batch.values = batch.values[:, :, None]
         # a network fitted on 2-D rows takes sequences of as many steps only
         check_fitted_layout(self, X, batch, reset=reset, same_length=True)
+        check_network_input(batch.values)
         return batch
 
     # -------------------------------------------------------------- training
