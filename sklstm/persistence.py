@@ -536,6 +536,10 @@ class _Writer:
         if isinstance(v, pd.TimedeltaIndex):
             return {"$pd_timedeltas": self._array(v.to_numpy()), "freq": freq(),
                     "name": name()}
+        if isinstance(v, pd.PeriodIndex):
+            # periods are whole numbers (ordinals) counted in their frequency
+            return {"$pd_periods": self._array(v.asi8.astype(np.int64)),
+                    "freq": v.freqstr, "name": name()}
         if type(v) is pd.Index:
             dtype = v.dtype
             if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
@@ -554,12 +558,15 @@ class _Writer:
             return {"$pd_timestamp": self.value(utc.to_datetime64(), where), "tz": tz}
         if isinstance(v, pd.Timedelta):
             return {"$pd_timedelta": self.value(v.to_timedelta64(), where)}
+        if isinstance(v, pd.Period):
+            return {"$pd_period": int(v.ordinal), "freq": v.freqstr}
         if isinstance(v, pd.DateOffset):
             return {"$pd_offset": v.freqstr}
         raise UntrustedTypeError(
             f"{where} is a pandas {type(v).__name__}, which cannot be stored "
-            "(a RangeIndex, DatetimeIndex, TimedeltaIndex, an Index of numbers "
-            "or strings, a Timestamp or a Timedelta can); convert it to a NumPy "
+            "(a RangeIndex, DatetimeIndex, TimedeltaIndex, PeriodIndex, an Index "
+            "of numbers or strings, a Timestamp, a Timedelta or a Period can); "
+            "convert it to a NumPy "
             "array or leave it out before saving."
         )
 
@@ -1067,6 +1074,34 @@ class _Reader:
         return pd.TimedeltaIndex(arr, freq=self._pd_freq(v, where),
                                  name=self._pd_name(v, where))
 
+    def _period_dtype(self, v, where):
+        pd = self._pandas()
+        freq = v.get("freq")
+        if not isinstance(freq, str):
+            raise FormatError(f"{where}: bad period frequency {freq!r}")
+        try:
+            return pd.PeriodDtype(freq)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise FormatError(f"{where}: bad period frequency {freq!r} ({exc})") from None
+
+    def _pd_periods(self, v, where):
+        pd = self._pandas()
+        arr = self._array(v["$pd_periods"])
+        if arr.dtype != np.int64 or arr.ndim != 1:
+            raise FormatError(f"{where}: periods stored as {arr.dtype}, {arr.ndim}-D")
+        dtype = self._period_dtype(v, where)
+        return pd.PeriodIndex(pd.arrays.PeriodArray(arr.copy(), dtype=dtype),
+                              name=self._pd_name(v, where))
+
+    def _pd_period(self, v, where):
+        pd = self._pandas()
+        ordinal = v["$pd_period"]
+        if isinstance(ordinal, bool) or not isinstance(ordinal, int) or \
+                abs(ordinal) > 2**62:
+            raise FormatError(f"{where}: bad period {ordinal!r}")
+        dtype = self._period_dtype(v, where)
+        return pd.Period(ordinal=ordinal, freq=dtype.freq)
+
     def _pd_index(self, v, where):
         pd = self._pandas()
         values = self.value(v["$pd_index"], where)
@@ -1385,6 +1420,7 @@ _TAGS = {
     "$pd_timedeltas": _Reader._pd_timedeltas, "$pd_index": _Reader._pd_index,
     "$pd_timestamp": _Reader._pd_timestamp, "$pd_timedelta": _Reader._pd_timedelta,
     "$pd_offset": _Reader._pd_offset,
+    "$pd_periods": _Reader._pd_periods, "$pd_period": _Reader._pd_period,
 }
 
 
