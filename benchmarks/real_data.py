@@ -267,15 +267,18 @@ def report_classification(rows):
         print(f"\n{m} against the default, paired over seeds (points; standard "
               "error):\n  " + ", ".join(cells))
     print("\nper seed (test accuracy / wall seconds; kept = the search kept the default):")
+    _per_seed(rows, names, methods, 23, lambda r: f"{r['accuracy']:.3f}/{r['seconds']:.0f}s"
+              + ("/kept" if r.get("kept_estimator") else ""))
+
+
+def _per_seed(rows, names, methods, width, cell):
+    """One line per set and method: ``cell(row)`` of each seed, in seed order."""
     for n in names:
         for m in methods:
             sel = sorted((r for r in rows if r["set"] == n and r["method"] == m),
                          key=lambda r: r["seed"])
             if sel:
-                cells = "  ".join(
-                    f"{r['accuracy']:.3f}/{r['seconds']:.0f}s"
-                    + ("/kept" if r.get("kept_estimator") else "") for r in sel)
-                print(f"  {n:23s} {m:10s} {cells}")
+                print(f"  {n:{width}s} {m:10s} " + "  ".join(cell(r) for r in sel))
 
 
 def report_regression(rows):
@@ -295,12 +298,7 @@ def report_regression(rows):
         line += "".join(f"{PUBLISHED_RMSE[n][p]:10.4f}" for p in columns)
         print(line)
     print("\nper seed (test RMSE):")
-    for n in names:
-        for m in methods:
-            sel = sorted((r for r in rows if r["set"] == n and r["method"] == m),
-                         key=lambda r: r["seed"])
-            if sel:
-                print(f"  {n:18s} {m:10s} " + "  ".join(f"{r['rmse']:.4f}" for r in sel))
+    _per_seed(rows, names, methods, 18, lambda r: f"{r['rmse']:.4f}")
 
 
 def main():
