@@ -53,7 +53,7 @@ from .._sklearn_compat import (
 from . import _fidelity
 from ._checkpoint import checkpoint_context
 from ._distributed import put_once, scatter_once
-from ._evaluation import FoldPlan, n_samples
+from ._evaluation import FoldPlan, callback_metadata, n_samples
 from ._run import (
     _check_callbacks,
     _draw_seeds,
@@ -512,6 +512,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         strategy = self._make_strategy(subspaces, n_splits, draw_seeds)
         fidelity = strategy.fidelity
         return _Prepared(X=X, y=y, routed=routed, data=data, subspaces=subspaces,
+                         metadata=callback_metadata(params),
                          base_seed=seeds[0], fidelity=fidelity, strategy=strategy,
                          checkpoint=checkpoint, scorer_attr=scorer_attr, notes=[])
 
@@ -521,7 +522,8 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         root = root_callback_context(self, max_subtasks=1 + (self.refit is not False))
         search_ctx = None
         if root is not None:
-            root.call_on_fit_task_begin(estimator=self, X=X, y=y)
+            root.call_on_fit_task_begin(estimator=self, X=X, y=y,
+                                        metadata=prepared.metadata)
             search_ctx = root.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
@@ -582,7 +584,8 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
             self.n_epochs_spent_ = prepared.fidelity.n_epochs
         self.stop_reason_ = reason
         if root is not None:
-            root.call_on_fit_task_end(estimator=self, X=X, y=y)
+            root.call_on_fit_task_end(estimator=self, X=X, y=y,
+                                      metadata=prepared.metadata)
         return self
 
     def _own_key(self, subspaces):
@@ -618,9 +621,11 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         if root is not None:
             refit_ctx = root.subcontext(task_name="refit-with-best-params")
             with refit_ctx.propagate_callback_context(self.best_estimator_):
-                refit_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+                refit_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y,
+                                                 metadata=prepared.metadata)
                 self._fit_best(X, y, fit_params)
-            refit_ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
+            refit_ctx.call_on_fit_task_end(estimator=self, X=X, y=y,
+                                           metadata=prepared.metadata)
         else:
             self._fit_best(X, y, fit_params)
         self.refit_time_ = time.time() - start

@@ -181,6 +181,14 @@ def score(estimator, X, y, data, params):
     return _as_number(scores, data.scorer)
 
 
+def callback_metadata(fit_params):
+    """What scikit-learn's callbacks receive as ``metadata`` for a fit with
+    ``fit_params``: ``{"sample_weight": ...}`` when weights are given, else
+    None (as ``GridSearchCV`` passes it)."""
+    weight = fit_params.get("sample_weight")
+    return None if weight is None else {"sample_weight": weight}
+
+
 def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=None,
                   caller=None, label=None):
     """Fit ``estimator`` on the training rows of split ``split`` and score it.
@@ -222,11 +230,12 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
     X_train, y_train = data.take(estimator, X, y, train)
     X_test, y_test = data.take(estimator, X, y, test, train)
     entry = {}
+    metadata = callback_metadata(fit_params)
     try:
         if callback_ctx is not None:
             with callback_ctx.propagate_callback_context(estimator):
                 callback_ctx.call_on_fit_task_begin(estimator=caller, X=X_train,
-                                                    y=y_train)
+                                                    y=y_train, metadata=metadata)
                 _train(estimator, X_train, y_train, fit_params, train_model)
         else:
             _train(estimator, X_train, y_train, fit_params, train_model)
@@ -250,7 +259,8 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
                                  data.params_for(data.score_params, train))
     finally:
         if callback_ctx is not None:
-            callback_ctx.call_on_fit_task_end(estimator=caller, X=X_train, y=y_train)
+            callback_ctx.call_on_fit_task_end(estimator=caller, X=X_train, y=y_train,
+                                              metadata=metadata)
     entry["test_scores"] = test_scores
     if data.return_train_score:
         entry["train_scores"] = train_scores

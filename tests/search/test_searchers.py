@@ -405,6 +405,60 @@ def test_scikit_learn_fit_callbacks(kind):
     assert recorder.tasks.count("candidate-split-evaluation") == search.n_fits_
 
 
+class _MetadataRecorder:
+    """A scikit-learn callback noting each fit task's sample weights."""
+
+    def __init__(self):
+        self.seen = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, *, metadata=None):
+        weight = None if metadata is None else metadata.get("sample_weight")
+        self.seen.append((context.task_name,
+                          None if weight is None else round(float(np.sum(weight)), 6)))
+
+    def on_fit_task_end(self, estimator, context, *, metadata=None):
+        pass
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_scikit_learn_callbacks_receive_the_sample_weights(kind):
+    # as GridSearchCV gives them: the fold's weights to each fold fit, all of
+    # them to the search's own fit and to the refit
+    pytest.importorskip("sklearn.callback")
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    weight = np.linspace(0.5, 2.0, len(y))
+    cv = KFold(3)
+    folds = sorted(round(float(weight[train].sum()), 6) for train, _ in cv.split(X))
+    full = round(float(weight.sum()), 6)
+    grid_recorder, recorder = _MetadataRecorder(), _MetadataRecorder()
+    grid = GridSearchCV(FlakyClassifier(), {"C": [0.5, 1.0]}, cv=cv)
+    grid.set_callbacks(grid_recorder)
+    grid.fit(X, y, sample_weight=weight)
+    search = make_search(kind, FlakyClassifier(), {"C": [0.5, 1.0]}, cv=cv, n_iter=2,
+                         population_size=2, n_generations=0, rescore_top=0)
+    search.set_callbacks(recorder)
+    search.fit(X, y, sample_weight=weight)
+    for seen in (grid_recorder.seen, recorder.seen):
+        by_task = {}
+        for task, value in seen:
+            by_task.setdefault(task, []).append(value)
+        assert sorted(by_task.pop("candidate-split-evaluation")) == sorted(folds * 2)
+        assert by_task.pop("refit-with-best-params") == [full]
+        assert full in by_task.pop("fit")  # the root task
+        assert set(by_task) <= {"search", "search-iteration"}
+    # without weights, no metadata
+    recorder.seen.clear()
+    search.fit(X, y)
+    assert {value for _, value in recorder.seen} == {None}
+
+
 @pytest.mark.parametrize("kind", ["bayes", "genetic"])
 def test_space_values_the_estimator_refuses_warn_before_fitting(kind):
     pipe = make_pipeline(StandardScaler(), LogisticRegression())
