@@ -30,6 +30,10 @@ name                                                   used for
 (scikit-learn >= 1.8, where present)                   to the scorer without
                                                        metadata routing, as
                                                        ``BaseSearchCV`` does there
+``_VisualBlock`` (``sklearn.utils._repr_html.estimator``  a search's HTML display
+>= 1.7, ``sklearn.utils._estimator_html_repr`` before)   showing the refitted
+                                                       ``best_estimator_``, as
+                                                       ``BaseSearchCV`` does
 =====================================================  ==========================
 """
 
@@ -45,6 +49,7 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "call_with_callbacks",
+    "estimator_block",
     "fit_context",
     "parameter_constraints",
     "root_callback_context",
@@ -98,6 +103,32 @@ except ImportError:  # older scikit-learn: no callbacks to support
         """Stands in for scikit-learn's callback support where it does not exist."""
 
     with_callbacks = None
+
+
+try:  # scikit-learn >= 1.7
+    from sklearn.utils._repr_html.estimator import _VisualBlock
+except ImportError:  # pragma: no cover - scikit-learn 1.6
+    try:
+        from sklearn.utils._estimator_html_repr import _VisualBlock
+    except ImportError:
+        _VisualBlock = None
+
+
+def estimator_block(key, estimator):
+    """The HTML display block of a meta-estimator showing one inner estimator.
+
+    What ``BaseSearchCV._sk_visual_block_`` returns: ``estimator`` in a box
+    named ``"<key>: <class name>"``.
+    """
+    if _VisualBlock is None:  # pragma: no cover - a scikit-learn that moved it
+        raise _missing("_VisualBlock (the HTML display of estimators)",
+                       "neither sklearn.utils._repr_html.estimator nor "
+                       "sklearn.utils._estimator_html_repr has it")
+    return _VisualBlock(
+        "parallel", [estimator],
+        names=[f"{key}: {type(estimator).__name__}"],
+        name_details=[str(estimator)],
+    )
 
 
 def validate_own_params(estimator):

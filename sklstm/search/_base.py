@@ -46,6 +46,7 @@ from .._sklearn_compat import (
     Interval,
     StrOptions,
     call_with_callbacks,
+    estimator_block,
     root_callback_context,
     scorer_accepts_sample_weight,
     validate_own_params,
@@ -372,6 +373,13 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.array_api_support = inner.array_api_support
         return tags
+
+    def _sk_visual_block_(self):
+        # the HTML display shows the refitted best estimator once there is
+        # one, as GridSearchCV's does
+        if hasattr(self, "best_estimator_"):
+            return estimator_block("best_estimator_", self.best_estimator_)
+        return estimator_block("estimator", self.estimator)
 
     # -- scoring and routing --------------------------------------------------
     def _scorers(self):

@@ -14,6 +14,7 @@ import pytest
 import sklearn
 import torch
 from joblib import parallel_backend
+from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.metrics import get_scorer
@@ -403,6 +404,20 @@ def test_scikit_learn_fit_callbacks(kind):
     search.fit(X, y)
     assert recorder.tasks.count("search") == 1
     assert recorder.tasks.count("candidate-split-evaluation") == search.n_fits_
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_html_display_shows_the_refitted_estimator(kind):
+    search = make_search(kind, LogisticRegression(C=1.0), {"C": [0.01]}, n_iter=1,
+                         population_size=2, n_generations=0, rescore_top=0,
+                         initial_candidates=None)
+    assert "estimator: LogisticRegression" in search._repr_html_()
+    html = search.fit(X, y)._repr_html_()
+    # GridSearchCV's display: the refitted best estimator, with its parameters
+    assert "best_estimator_: LogisticRegression" in html
+    assert "C=0.01" in html
+    unrefitted = clone(search).set_params(refit=False).fit(X, y)._repr_html_()
+    assert "best_estimator_" not in unrefitted
 
 
 class _MetadataRecorder:
