@@ -37,6 +37,8 @@ name                                                   used for
 =====================================================  ==========================
 """
 
+from inspect import signature
+
 import sklearn
 from sklearn import get_config
 
@@ -47,6 +49,7 @@ __all__ = [
     "Interval",
     "InvalidParameterError",
     "RealNotInt",
+    "SEARCHES_WEIGH_SCORES",
     "StrOptions",
     "call_with_callbacks",
     "estimator_block",
@@ -167,16 +170,35 @@ def call_with_callbacks(estimator, function, *args):
     return with_callbacks(lambda _estimator, *rest: function(*rest))(estimator, *args)
 
 
+def _searches_weigh_scores():
+    from sklearn.metrics import get_scorer
+
+    return hasattr(get_scorer("accuracy"), "_accept_sample_weight")
+
+
+#: Whether this scikit-learn's searches, without metadata routing, score with
+#: the ``sample_weight`` given to ``fit`` (and warn about a scorer that cannot
+#: take it): scikit-learn >= 1.8, whose scorers answer ``_accept_sample_weight``.
+SEARCHES_WEIGH_SCORES = _searches_weigh_scores()
+
+
 def scorer_accepts_sample_weight(scorer):
     """Whether a scorer takes ``sample_weight`` (scikit-learn >= 1.8 asks it).
 
     Without metadata routing, recent scikit-learn searches forward
     ``sample_weight`` to a scorer that accepts it; older ones never do. A
-    scorer object answers through ``_accept_sample_weight`` where it has one.
+    scorer object answers through ``_accept_sample_weight`` where it has one;
+    a plain callable (``scoring=callable``) by naming ``sample_weight``, as
+    ``BaseSearchCV`` asks it, where the scorer objects answer.
     """
     accept = getattr(scorer, "_accept_sample_weight", None)
     if accept is None:
-        return False
+        if not SEARCHES_WEIGH_SCORES or not callable(scorer):
+            return False
+        try:
+            return "sample_weight" in signature(scorer).parameters
+        except (TypeError, ValueError):  # pragma: no cover - no signature to read
+            return False
     try:
         return bool(accept())
     except Exception:  # pragma: no cover - a scorer that cannot tell

@@ -43,6 +43,7 @@ from .._warnings import warn_caller
 from .._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
+    SEARCHES_WEIGH_SCORES,
     Interval,
     StrOptions,
     call_with_callbacks,
@@ -440,7 +441,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
                    method_mapping=MethodMapping().add(caller="fit", callee="split"))
         return router
 
-    def _route(self, params, scorer):
+    def _route(self, params, scorer, by_metric):
         """Split ``fit``'s parameters between the estimator, splitter and scorer."""
         if _routing_enabled():
             routed = process_routing(self, "fit", **params)
@@ -449,10 +450,29 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         params = dict(params)
         groups = params.pop("groups", None)
         score = {}
-        if (params.get("sample_weight") is not None
-                and scorer_accepts_sample_weight(scorer)):
+        if (params.get("sample_weight") is not None and SEARCHES_WEIGH_SCORES
+                and self._scoring_takes_weights(scorer, by_metric)):
             score["sample_weight"] = params["sample_weight"]
         return _Routed(params, {"groups": groups}, score)
+
+    def _scoring_takes_weights(self, scorer, by_metric):
+        """Whether the scorer(s) take ``sample_weight``; a warning for each that
+        does not, as ``BaseSearchCV`` gives (several metrics: the weights go
+        to those that take them)."""
+        named = by_metric.items() if isinstance(by_metric, dict) else [(None, scorer)]
+        refusing = [(name, s) for name, s in named if not scorer_accepts_sample_weight(s)]
+        for name, refused in refusing:
+            what = f"{name}={refused}" if name is not None else f"{refused}"
+            warn_caller(
+                f"The scoring {what} does not support sample_weight, which may "
+                f"lead to statistically incorrect results when fitting "
+                f"{type(self).__name__} with sample_weight: the candidates are "
+                "scored without the weights. Use a scorer that takes "
+                "sample_weight, or enable metadata routing to choose what it "
+                "receives.",
+                UserWarning,
+            )
+        return len(refusing) < len(named)
 
     # -- fit --------------------------------------------------------------------
     def fit(self, X, y=None, **params):
@@ -491,7 +511,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
 
     def _prepare(self, X, y, params, checkpoint):
         scorer, metric_names, scorer_attr = self._scorers()
-        routed = self._route(params, scorer)
+        routed = self._route(params, scorer, scorer_attr)
         cv = _time_ordered_cv(self.estimator, self.cv)
         if cv is None:
             cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))

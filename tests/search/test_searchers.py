@@ -420,6 +420,58 @@ def test_html_display_shows_the_refitted_estimator(kind):
     assert "best_estimator_" not in unrefitted
 
 
+def _weight_warnings(search, weight):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        search.fit(X, y, sample_weight=weight)
+    return [str(w.message) for w in record if "does not support sample_weight" in str(w.message)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sample_weight_and_a_scorer_that_cannot_take_it(kind):
+    from sklearn.metrics import accuracy_score, make_scorer
+    from sklearn.model_selection import GridSearchCV
+
+    from sklstm._sklearn_compat import SEARCHES_WEIGH_SCORES
+
+    weight = np.linspace(0.5, 2.0, len(y))
+    seen = {}
+
+    def weighted(estimator, X, y, sample_weight=None):
+        seen.setdefault(len(seen), sample_weight is not None)
+        return accuracy_score(y, estimator.predict(X), sample_weight=sample_weight)
+
+    def unweighted(y_true, y_pred):
+        return float(np.mean(y_true == y_pred))
+
+    def new(scoring):
+        return make_search(kind, FlakyClassifier(), {"C": [0.5, 1.0]}, n_iter=2,
+                           population_size=2, n_generations=0, rescore_top=0,
+                           scoring=scoring)
+
+    def grid(scoring):
+        return GridSearchCV(FlakyClassifier(), {"C": [0.5, 1.0]}, cv=3, scoring=scoring)
+
+    cases = [make_scorer(unweighted), {"plain": make_scorer(unweighted),
+                                       "accuracy": "accuracy"}, weighted, None]
+    for scoring in cases:
+        refit = "accuracy" if isinstance(scoring, dict) else True
+        # the same warnings as GridSearchCV's (none before scikit-learn 1.8,
+        # which never gives a scorer the weights without routing)
+        expected = _weight_warnings(grid(scoring).set_params(refit=refit), weight)
+        ours = _weight_warnings(new(scoring).set_params(refit=refit), weight)
+        assert len(ours) == len(expected), (scoring, ours, expected)
+        if SEARCHES_WEIGH_SCORES and not callable(scoring) and scoring is not None:
+            assert ours and all("plain" in m or "unweighted" in m for m in ours)
+    # a callable that names sample_weight gets the weights, as from GridSearchCV
+    seen.clear()
+    grid(weighted).fit(X, y, sample_weight=weight)
+    grid_seen = set(seen.values())
+    seen.clear()
+    new(weighted).fit(X, y, sample_weight=weight)
+    assert set(seen.values()) == grid_seen == {SEARCHES_WEIGH_SCORES}
+
+
 class _MetadataRecorder:
     """A scikit-learn callback noting each fit task's sample weights."""
 
