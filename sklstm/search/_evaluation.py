@@ -21,6 +21,7 @@ import warnings
 from traceback import format_exc
 
 import numpy as np
+from joblib.logger import short_format_time
 from sklearn.utils import get_tags
 
 from .._sklearn_compat import safe_indexing
@@ -190,7 +191,7 @@ def callback_metadata(fit_params):
 
 
 def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=None,
-                  caller=None, label=None):
+                  caller=None, label=None, verbose=2):
     """Fit ``estimator`` on the training rows of split ``split`` and score it.
 
     Parameters
@@ -212,8 +213,11 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
     caller : estimator, default=None
         The search, for the callback hooks.
     label : str, default=None
-        When given, a line ``[CV i/n] END <label>; score=...`` is printed
-        once the fit is scored (a search's ``verbose >= 2``).
+        When given, a line ``[CV i/n] END <label>;, score=...`` is printed
+        once the fit is scored (a search's ``verbose >= 2``), as
+        scikit-learn's searches print it at ``verbose``.
+    verbose : int, default=2
+        The search's ``verbose``, for that line.
 
     Returns
     -------
@@ -268,17 +272,33 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
     entry["fit_time"] = fit_time
     entry["score_time"] = score_time
     if label is not None:
-        print(_end_line(label, split, data.n_splits, test_scores, fit_time + score_time),
+        print(_end_line(label, split, data.n_splits, test_scores,
+                        train_scores if data.return_train_score else None,
+                        fit_time + score_time, verbose),
               flush=True)
     return entry, estimator
 
 
-def _end_line(label, split, n_splits, scores, seconds):
-    if isinstance(scores, dict):
-        text = ", ".join(f"{name}={value:.3f}" for name, value in sorted(scores.items()))
-    else:
-        text = f"score={scores:.3f}"
-    return f"[CV {split + 1}/{n_splits}] END {label}; {text} total time={seconds:.1f}s"
+def _end_line(label, split, n_splits, test_scores, train_scores, seconds, verbose):
+    """The line scikit-learn's searches print after a fit, in their format:
+    the parameters at ``verbose=2``; the split and the scores (the training
+    score too with ``return_train_score``) from ``verbose=3``."""
+    progress = f" {split + 1}/{n_splits}" if verbose > 2 else ""
+    start = f"[CV{progress}] END "
+    result = label + (";" if label else "")
+    if verbose > 2:
+        if isinstance(test_scores, dict):
+            for name in sorted(test_scores):
+                result += f" {name}: ("
+                if train_scores is not None:
+                    result += f"train={train_scores[name]:.3f}, "
+                result += f"test={test_scores[name]:.3f})"
+        elif train_scores is not None:
+            result += f", score=(train={train_scores:.3f}, test={test_scores:.3f})"
+        else:
+            result += f", score={test_scores:.3f}"
+    result += f" total time={short_format_time(seconds)}"
+    return start + "." * (80 - len(start) - len(result)) + result
 
 
 def describe_params(params):

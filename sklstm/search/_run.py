@@ -397,7 +397,7 @@ class _SearchRun:
                 clone(base).set_params(**clone(params[c], safe=False)), self.X, self.y,
                 data, s,
                 callback_ctx=ctx, caller=search if ctx is not None else None,
-                label=labels[c],
+                label=labels[c], verbose=verbose,
             )
             for (c, s), ctx in zip(tasks, contexts)
         )
