@@ -580,6 +580,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
         run.check_any_success()
+        run.warn_about_failures()
         results = run.results(notes=prepared.notes)
         self.multimetric_ = run.table.multimetric
         names = run.table.metric_names()

@@ -322,8 +322,8 @@ def failure_summary(entries):
         error = entry.get("fit_error")
         if error is not None:
             counts[error] = counts.get(error, 0) + 1
-    parts = []
-    for error, count in sorted(counts.items(), key=lambda item: -item[1]):
-        parts.append(f"{count} fits failed with the following error:\n{error}")
-    return "\n--------------------------------------------------------------------"\
-        "------------\n".join(parts)
+    delimiter = "-" * 80 + "\n"
+    return "\n".join(
+        f"{delimiter}{count} fits failed with the following error:\n{error}"
+        for error, count in sorted(counts.items(), key=lambda item: -item[1])
+    )

@@ -17,7 +17,6 @@ import math
 import random
 import sys
 import time
-import warnings
 import zlib
 from contextlib import contextmanager, nullcontext
 
@@ -28,6 +27,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._warnings import warn_caller
 from ._checkpoint import stored_rows
 from ._evaluation import describe_params, failure_summary, fit_and_score
 from ._progress import SearchProgress
@@ -345,7 +345,6 @@ class _SearchRun:
             self._end_batches()
             self.seconds_fitting += time.perf_counter() - started
         self.n_fits += n_fits
-        self._warn_about_failures(rows)
         if checkpoint is not None:
             started = time.perf_counter()
             checkpoint.record(keys, extra, scores, rows, n_fits, n_epochs,
@@ -405,18 +404,21 @@ class _SearchRun:
                 for c, p in enumerate(params)]
         return rows, len(tasks)
 
-    def _warn_about_failures(self, rows):
-        entries = [entry for row in rows for entry in row.entries]
+    def warn_about_failures(self):
+        """One ``FitFailedWarning`` for the failed fits of the whole search,
+        counted as ``GridSearchCV`` counts them (its one batch is its whole
+        search); nothing when none failed or when every fit failed (then
+        :meth:`check_any_success` raises)."""
+        entries = [entry for row in self.table.rows for entry in row.entries]
         n_failed = sum(entry["fit_error"] is not None for entry in entries)
-        if not n_failed:
+        if not n_failed or n_failed == len(entries):
             return
-        warnings.warn(
-            f"\n{n_failed} fits failed out of a total of {len(entries)} in this "
-            f"batch.\nThe score on these train-test partitions for these "
-            f"parameters will be set to {self.search.error_score!r}; the search "
-            "goes on.\nIf these failures are not expected, you can try to debug "
-            "them by setting error_score='raise'.\n\nBelow are more details "
-            f"about the failures:\n{failure_summary(entries)}",
+        warn_caller(
+            f"\n{n_failed} fits failed out of a total of {len(entries)}.\n"
+            "The score on these train-test partitions for these parameters will "
+            f"be set to {self.search.error_score}.\nIf these failures are not "
+            "expected, you can try to debug them by setting error_score='raise'."
+            f"\n\nBelow are more details about the failures:\n{failure_summary(entries)}",
             FitFailedWarning,
         )
 

@@ -129,6 +129,27 @@ def test_trailing_failures_are_recorded(kind, monkeypatch):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_one_failure_warning_per_search_as_grid_search_cv_gives(kind):
+    from sklearn.model_selection import GridSearchCV
+
+    def failure_warnings(search):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            search.fit(X, y)
+        return [str(w.message).split("Traceback")[0] for w in record
+                if issubclass(w.category, FitFailedWarning)]
+
+    space = {"mode": ["fail", "ok"]}
+    expected = failure_warnings(GridSearchCV(FlakyClassifier(), space, cv=3))
+    # two batches (one candidate each), counted together as GridSearchCV counts
+    search = make_search(kind, FlakyClassifier(), space, n_iter=2, population_size=2,
+                         n_generations=0, rescore_top=0, initial_candidates=None)
+    ours = failure_warnings(search)
+    assert len(expected) == 1 and ours == expected
+    assert "3 fits failed out of a total of 6." in ours[0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_all_failed_raises(kind):
     search = make_search(kind, FlakyClassifier(), {"mode": ["fail"], "C": (0.1, 1.0)})
     with pytest.raises(ValueError, match="fits failed"), warnings.catch_warnings():
