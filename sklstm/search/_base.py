@@ -523,7 +523,13 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
                 f"Expected {n_splits} splits, got {len(splits)}"
             )
         if not splits:
-            raise ValueError("The cross-validation splitter gave no split.")
+            # GridSearchCV's words for the same condition, then ours
+            raise ValueError(
+                "No fits were performed. Was the CV iterator empty? Were there "
+                "no candidates? The cross-validation splitter gave no split (a "
+                "generator of splits can be used only once: pass a list of "
+                "them, or a splitter such as KFold)."
+            )
         data = FoldPlan(n_samples(X), splits, routed.fit, routed.score, scorer,
                         metric_names, self.error_score, self.return_train_score)
         subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
@@ -693,10 +699,12 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         if _routing_enabled():
             score_params = process_routing(self, "score", **params).scorer["score"]
         elif params:
+            # the words of scikit-learn's own check for the same condition
             raise ValueError(
                 f"Passing extra keyword arguments to {type(self).__name__}.score "
-                f"({sorted(params)}) is only supported with metadata routing "
-                "enabled: sklearn.set_config(enable_metadata_routing=True)."
+                "is only supported if enable_metadata_routing=True, which you can "
+                "set using sklearn.set_config(enable_metadata_routing=True). "
+                f"Extra parameters passed are: {sorted(params)}"
             )
         else:
             score_params = {}

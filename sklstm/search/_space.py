@@ -329,7 +329,12 @@ def _parse_subspace(space, valid_names=None, estimator_name=None):
             f"dimensions, got {type(space).__name__}."
         )
     if len(space) == 0:
-        raise ValueError("A search space must hold at least one parameter.")
+        raise ValueError(
+            "A search space must hold at least one parameter; got an empty "
+            "dict. An empty space has one candidate, the estimator as given: "
+            "score it with sklearn.model_selection.cross_validate (or "
+            "GridSearchCV(estimator, {})), or name the parameters to search."
+        )
     dims = []
     for name, spec in space.items():
         if not isinstance(name, str) or not name:

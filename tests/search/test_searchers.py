@@ -150,6 +150,24 @@ def test_one_failure_warning_per_search_as_grid_search_cv_gives(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_errors_in_grid_search_cvs_words(kind):
+    from sklearn.model_selection import KFold
+
+    # an exhausted generator of splits
+    splits = KFold(3).split(X)
+    list(splits)
+    with pytest.raises(ValueError, match=r"No fits were performed\. Was the CV "
+                                         r"iterator empty\? Were there no candidates\?"):
+        make_search(kind, cv=splits).fit(X, y)
+    # score parameters without metadata routing
+    search = make_search(kind, n_iter=1, population_size=2, n_generations=0,
+                         rescore_top=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"score is only supported if "
+                                         r"enable_metadata_routing=True.*\['metadata'\]"):
+        search.score(X, y, metadata=1)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_all_failed_raises(kind):
     search = make_search(kind, FlakyClassifier(), {"mode": ["fail"], "C": (0.1, 1.0)})
     with pytest.raises(ValueError, match="fits failed"), warnings.catch_warnings():
