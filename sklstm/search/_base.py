@@ -558,8 +558,9 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         if root is not None:
             root.call_on_fit_task_begin(estimator=self, X=X, y=y,
                                         metadata=prepared.metadata)
+            # as GridSearchCV's, but with a number of fold fits unknown in advance
             search_ctx = root.subcontext(
-                task_name="search", max_subtasks=None
+                task_name="search", max_subtasks=None, sequential_subtasks=False,
             ).call_on_fit_task_begin(estimator=self)
         strategy = prepared.strategy
         run = _SearchRun(self, prepared.task_X, prepared.task_y, prepared.data,

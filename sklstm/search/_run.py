@@ -210,7 +210,7 @@ class _SearchRun:
         self.rescored_rows = {}  # the same as rows of the table
         self.kept = None  # the estimator's own key, when prefer_estimator keeps it
         self.progress = None
-        self._open_batches = []  # callback contexts of the running batch
+        self._n_fit_tasks = 0  # callback tasks of fold fits so far
 
     @property
     def n_rows(self):
@@ -342,7 +342,6 @@ class _SearchRun:
                 self.table.add(rows)
                 scores = self.table.scores_of(rows)
         finally:
-            self._end_batches()
             self.seconds_fitting += time.perf_counter() - started
         self.n_fits += n_fits
         if checkpoint is not None:
@@ -354,25 +353,20 @@ class _SearchRun:
 
     def _fit_contexts(self):
         """A function giving the callback contexts of ``n`` fold fits run
-        together (a ``search-iteration`` task ended by :meth:`_end_batches`)."""
+        together: ``candidate-split-evaluation`` tasks of the ``search`` task,
+        numbered on across batches (as ``GridSearchCV``'s, whose one batch is
+        its whole search)."""
         if self.callback_ctx is None:
             return None
 
         def contexts(n):
-            batch = self.callback_ctx.subcontext(
-                task_name="search-iteration", max_subtasks=n,
-                sequential_subtasks=False,
-            ).call_on_fit_task_begin(estimator=self.search)
-            self._open_batches.append(batch)
             # made before the tasks are sent: they travel with them
-            return [batch.subcontext(task_name="candidate-split-evaluation",
-                                     task_id=i) for i in range(n)]
+            first = self._n_fit_tasks
+            self._n_fit_tasks += n
+            return [self.callback_ctx.subcontext(task_name="candidate-split-evaluation",
+                                                 task_id=first + i) for i in range(n)]
 
         return contexts
-
-    def _end_batches(self):
-        while self._open_batches:
-            self._open_batches.pop(0).call_on_fit_task_end(estimator=self.search)
 
     def _cross_validate(self, params, extra):
         """Rows of new candidates, each fitted and scored on every split."""
@@ -480,7 +474,6 @@ class _SearchRun:
         if self.progress is not None:
             self.progress.close()
             self.progress = None
-        self._open_batches = []  # callback contexts of the running batch
 
     def _ranked(self):
         """Candidate keys with a finite score, best first (re-scored ones by

@@ -298,6 +298,8 @@ def _parse_dimension(name, spec):
         return _numeric(name, "int" if both_int else "real", low, high, log)
     if isinstance(spec, np.ndarray) and spec.ndim == 1:
         spec = spec.tolist()
+    if isinstance(spec, range):  # choices, as in a GridSearchCV grid
+        spec = list(spec)
     if isinstance(spec, list):
         return _categorical(name, spec, None)
     raise ValueError(
