@@ -26,7 +26,8 @@ The stand-ins take scikit-learn's signatures and map them onto a search:
   search; a population of ``n_iter`` for the genetic one). scipy.stats
   distributions are not part of sklstm's space vocabulary;
 * no re-scoring, no preference for the estimator's own configuration;
-  ``random_state=0`` for the grid.
+  ``random_state=0`` for the grid, and for a randomized search given none
+  (so that the count does not change from run to run).
 """
 
 import importlib.util
@@ -135,6 +136,12 @@ def _stand_ins(base):
         @property
         def search_spaces(self):
             return _as_space(self.param_distributions)
+
+    # a fixed seed where a test gives none, so that the count is reproducible
+    Randomized.random_state = property(
+        lambda self: 0 if self.__dict__["random_state"] is None
+        else self.__dict__["random_state"],
+        lambda self, value: self.__dict__.__setitem__("random_state", value))
 
     for cls in (Grid, Randomized):
         for name, value in _SHARED.items():
