@@ -8,10 +8,11 @@ of both copies to pytest (names ending in ``__bayes`` and ``__genetic``)::
 
     python -m pytest -p no:cacheprovider -q benchmarks/sklearn_search_suite.py
 
-pytest's last line is the count. It is kept out of the test suite (it takes
-minutes, and some tests fail for reasons docs/architecture.md lists: the
-differences the searchers keep on purpose, and tests of scikit-learn's
-private internals or of its successive-halving searches).
+pytest's last line is the count. The tests that fail for a known reason
+(``KNOWN_FAILURES``, the differences docs/architecture.md lists) are marked
+as expected failures, strictly: the run is green while nothing changes, and
+a test that starts to pass, or a new failure, makes it fail. It is kept out
+of the test suite because it takes minutes.
 
 The stand-ins take scikit-learn's signatures and map them onto a search:
 
@@ -37,6 +38,7 @@ from itertools import product
 from pathlib import Path
 
 import numpy as np
+import pytest
 import sklearn
 import sklearn.model_selection as model_selection
 
@@ -189,6 +191,47 @@ def _load(kind, base):
     finally:
         model_selection.GridSearchCV, model_selection.RandomizedSearchCV = saved
     return module
+
+
+_DISTRIBUTIONS = "scipy.stats distributions are not part of the space vocabulary"
+_COLUMNS = "cv_results_ has more columns (iteration or generation, rescored, seeds)"
+_ORDER = "random candidates come in random order, not in the grid's"
+
+#: (test name, text in its parameters, searcher or None for both): reason
+KNOWN_FAILURES = {
+    ("test_random_search_cv_results", "", None): _DISTRIBUTIONS,
+    ("test_scalar_fit_param", "RandomizedSearchCV", None): _DISTRIBUTIONS,
+    ("test_scalar_fit_param_compat", "RandomizedSearchCV", None): _DISTRIBUTIONS,
+    ("test_search_callbacks_no_propagation", "search1", None): _DISTRIBUTIONS,
+    ("test_search_callbacks_propagation", "search1", None): _DISTRIBUTIONS,
+    ("test_search_callbacks_receive_search_instance", "search1", None): _DISTRIBUTIONS,
+    ("test_grid_search_cv_results", "", None): _COLUMNS,
+    ("test_custom_run_search", "", None): _COLUMNS,
+    ("test_search_cv_results_rank_tie_breaking", "", None): _ORDER,
+    ("test_search_cv_timing", "", None): _ORDER,
+    ("test_search_default_iid", "RandomizedSearchCV", None): _ORDER,
+    ("test_grid_search_cv_splits_consistency", "", None):
+        "a value listed twice is seeded differently (Bayes) or one candidate (genetic)",
+    ("test_grid_search_classifier_all_fits_fail", "", "genetic"):
+        "a value listed twice is one candidate: fewer fits than counted",
+    ("test_callable_multimetric_clf_all_fits_fail", "", "genetic"):
+        "a value listed twice is one candidate: fewer fits than counted",
+    ("test_search_with_2d_array", "", None):
+        "a tuple in a space is a (low, high) range, not two choices",
+    ("test_predict_proba_disabled", "", None): "an empty space {} is refused",
+    ("test_grid_search_bad_param_grid", "", None):
+        "an invalid space is refused with sklstm's own message",
+}
+
+
+@pytest.fixture(autouse=True)
+def _known_failure(request):
+    """Mark a test of ``KNOWN_FAILURES`` as a strict expected failure."""
+    name, _, params = request.node.name.partition("[")
+    base, _, kind = name.rpartition("__")
+    for (test, text, searcher), reason in KNOWN_FAILURES.items():
+        if base == test and text in params and searcher in (None, kind):
+            request.node.add_marker(pytest.mark.xfail(reason=reason, strict=True))
 
 
 if _SOURCE.exists():
