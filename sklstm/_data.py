@@ -30,6 +30,7 @@ from sklearn.utils.validation import validate_data
 
 __all__ = [
     "SequenceBatch", "SequenceList", "check_fitted_layout", "check_sample_weight",
+    "check_network_input",
     "check_sequences", "pad_sequences", "sequence_kind",
 ]
 
@@ -525,6 +526,45 @@ def check_fitted_layout(est, X, batch, *, reset, same_length=False, validated=Fa
         "features as input (features per time step; a 2-D array counts as one "
         "feature)."
     )
+
+
+#: The largest magnitude a network's real-valued input may have: the square
+#: root of float32's largest value. Beyond it squares (variances, norms)
+#: overflow to infinity, and the network's gates saturate, so a fit on such
+#: values learns nothing while every loss stays finite.
+MAX_INPUT_MAGNITUDE = float(np.sqrt(np.finfo(np.float32).max))
+
+
+def check_network_input(values, name="X"):
+    """Refuse real-valued network input too large for float32 arithmetic.
+
+    ``values`` are validated float32 values (finite). Raises a
+    ``ValueError`` that names the largest magnitude and says how to scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm._data import check_network_input
+    >>> check_network_input(np.ones((2, 3, 1), np.float32))
+    >>> try:
+    ...     check_network_input(np.full((2, 3, 1), 1e30, np.float32))
+    ... except ValueError as exc:
+    ...     print(str(exc)[:35])
+    X holds values as large as 1e+30 in
+    """
+    if values.size == 0:
+        return
+    largest = max(float(values.max()), -float(values.min()))
+    if largest > MAX_INPUT_MAGNITUDE:
+        raise ValueError(
+            f"{name} holds values as large as {largest:.3g} in magnitude. The "
+            "network computes in float32, where squares of values beyond "
+            f"{MAX_INPUT_MAGNITUDE:.3g} overflow and its gates saturate: it "
+            "would train without learning anything and without an error. "
+            "Scale the input first, e.g. with "
+            "sklstm.preprocessing.SequenceScaler in a pipeline (or "
+            "StandardScaler on 2-D rows)."
+        )
 
 
 def check_sample_weight(sample_weight, n_samples):

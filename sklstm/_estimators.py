@@ -31,7 +31,8 @@ from skorch.helper import predefined_split
 from ._sklearn_compat import Interval, StrOptions
 from ._sklearn_compat import fit_context as _fit_context
 from ._data import (
-    SequenceBatch, check_fitted_layout, check_sample_weight, check_sequences,
+    SequenceBatch, check_fitted_layout, check_network_input, check_sample_weight,
+    check_sequences,
     sequence_kind,
 )
 from ._modules import SequenceNet
@@ -122,6 +123,24 @@ def _resolve_device(device):
 _AUTO_PATCH_STEPS = 32
 
 
+# max_epochs="auto" trains for at least this many optimizer steps, and never
+# for fewer than _AUTO_MIN_EPOCHS epochs
+_AUTO_STEPS = 1500
+_AUTO_MIN_EPOCHS = 100
+
+
+def _resolve_max_epochs(max_epochs, n_train, batch_size):
+    """Epochs per fit, given the number of sequences trained on.
+
+    ``"auto"`` trains small data sets longer: a set of 36 sequences makes 3
+    batches of 16 per epoch, so 100 epochs are only 300 optimizer steps.
+    """
+    if max_epochs != "auto":
+        return int(max_epochs)
+    batches = max(1, -(-int(n_train) // int(batch_size)))
+    return max(_AUTO_MIN_EPOCHS, -(-_AUTO_STEPS // batches))
+
+
 def _resolve_patch_size(patch_size, longest):
     """The patch size to train with, given the longest training sequence."""
     if patch_size == "auto":
@@ -160,14 +179,14 @@ _SHARED_DOC = """
         time from the longest training sequence (``ceil(longest / 32)``: at
         most 32 recurrent steps); 1 reads every step. The size used is
         ``patch_size_``.
-    conv_filters : int, default=64
+    conv_filters : int, default={conv_filters_default}
         Adds a convolutional branch beside the recurrent one, as in LSTM-FCN:
         three convolution + batch-norm + ReLU blocks (``conv_filters``,
         ``2 * conv_filters`` and ``conv_filters`` channels, kernels 8, 5 and
         3) read the full-resolution series, and their features, averaged
         over the valid steps, join the recurrent ones before the output
         layer. It helps most on long univariate and multivariate series
-        whose classes differ in local shapes. 0 means no branch.
+        whose classes differ in local shapes. 0 means no branch.{conv_filters_note}
     embedding_dim : int or None, default=None
         If set, ``X`` holds integer token ids (0 = padding, see
         :class:`sklstm.preprocessing.TextToSequences`) that pass through an
@@ -182,8 +201,14 @@ _SHARED_DOC = """
         L2 penalty passed to the optimizer.
     batch_size : int, default=16
         Mini-batch size.
-    max_epochs : int, default=100
+    max_epochs : int or "auto", default={max_epochs_default}
         Passes over the training data (per ``fit``; ``partial_fit`` runs one).
+        ``"auto"`` trains for at least 1500 optimizer steps and at least 100
+        epochs: ``max(100, ceil(1500 / ceil(n_train / batch_size)))``, where
+        ``n_train`` is the number of sequences trained on (after the
+        ``early_stopping`` hold-out). Small data sets need the extra steps:
+        36 sequences make 3 batches per epoch. The number used is
+        ``max_epochs_``.
     lr_schedule : {"step", "exponential", "cosine", "plateau"} or None, default="cosine"
         Learning-rate schedule: ``"step"`` divides the rate by 10 every third
         of ``max_epochs``; ``"exponential"`` multiplies it by 0.95 per epoch;
@@ -245,6 +270,13 @@ _SHARED_DOC = """
 """
 
 
+def _shared_doc(max_epochs, conv_filters, conv_filters_note=""):
+    """The parameters' documentation, with one class's own defaults."""
+    return (_SHARED_DOC.replace("{max_epochs_default}", max_epochs)
+            .replace("{conv_filters_default}", conv_filters)
+            .replace("{conv_filters_note}", conv_filters_note))
+
+
 class _BaseLSTM(BaseEstimator):
     """Shared machinery of :class:`LSTMClassifier` and :class:`LSTMRegressor`."""
 
@@ -262,7 +294,7 @@ class _BaseLSTM(BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "lr_schedule": [StrOptions({"step", "exponential", "cosine", "plateau"}), None],
         "lr_schedule_epochs": [Interval(Integral, 1, None, closed="left"), None],
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
@@ -373,6 +405,7 @@ class _BaseLSTM(BaseEstimator):
             lengths = np.full(values.shape[0], values.shape[1], dtype=np.int64)
             batch = SequenceBatch(np.ascontiguousarray(values)[:, :, None], lengths, "2d")
             check_fitted_layout(self, X, batch, reset=reset, validated=True)
+            check_network_input(batch.values)
             return batch
         batch = check_sequences(X)
         if kind == "2d":
@@ -380,6 +413,7 @@ class _BaseLSTM(BaseEstimator):
             batch.values = batch.values[:, :, None]
         # a network fitted on 2-D rows takes sequences of as many steps only
         check_fitted_layout(self, X, batch, reset=reset, same_length=True)
+        check_network_input(batch.values)
         return batch
 
     # -------------------------------------------------------------- training
@@ -392,14 +426,14 @@ class _BaseLSTM(BaseEstimator):
     def _callbacks(self):
         callbacks = []
         if self.verbose == 1:
-            callbacks.append(("progress", EpochProgress(total=self.max_epochs)))
+            callbacks.append(("progress", EpochProgress(total=self._epochs())))
         if self.clip_grad_norm is not None:
             callbacks.append(
                 ("clip", GradientNormClipping(gradient_clip_value=self.clip_grad_norm))
             )
         if self.lr_schedule is not None:
             monitor = "valid_loss" if self.early_stopping else "train_loss"
-            length = self.lr_schedule_epochs or self.max_epochs
+            length = self.lr_schedule_epochs or self._epochs()
             policy = {
                 "step": dict(policy="StepLR", step_size=max(1, length // 3), gamma=0.1),
                 "exponential": dict(policy="ExponentialLR", gamma=0.95),
@@ -476,7 +510,7 @@ class _BaseLSTM(BaseEstimator):
             criterion=self._criterion,
             optimizer=opt_cls,
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=self._epochs(),
             batch_size=self.batch_size,
             train_split=train_split,
             iterator_train=BatchIterator,
@@ -490,6 +524,11 @@ class _BaseLSTM(BaseEstimator):
             **kwargs,
         )
         return net, train_ds
+
+    def _epochs(self):
+        """Epochs per fit: ``max_epochs_``, set by ``fit`` from ``max_epochs``."""
+        # models saved before max_epochs could be "auto" have no max_epochs_
+        return getattr(self, "max_epochs_", self.max_epochs)
 
     def _split_validation(self, dataset, seed):
         n = len(dataset)
@@ -523,6 +562,10 @@ class _BaseLSTM(BaseEstimator):
     def _check_weighted_targets(self, y_enc, weights):
         """Refuse weights that leave fewer classes than a classifier needs."""
 
+    def _scale_targets(self, y_enc, weights, *, reset):
+        """The targets the network trains on (the regressor standardises)."""
+        return y_enc
+
     def _fit(self, X, y, *, incremental, classes=None, sample_weight=None):
         first = not hasattr(self, "net_") or not (incremental or self.warm_start)
         batch = self._validate_X(X, reset=first)
@@ -532,10 +575,17 @@ class _BaseLSTM(BaseEstimator):
             y, reset=first, classes=classes
         )
         self._check_weighted_targets(y_enc, weights)
+        y_enc = self._scale_targets(y_enc, weights, reset=first)
         dataset = SequenceDataset(batch.values, batch.lengths, y_enc, weights)
         device = _resolve_device(self.device)
         rng_devices = [torch.cuda.current_device()] if device.startswith("cuda") else []
-        epochs = 1 if incremental else self.max_epochs
+        if not incremental or not hasattr(self, "max_epochs_"):
+            n_train = len(dataset)
+            if self.early_stopping:
+                n_train -= int(np.ceil(self.validation_fraction * n_train))
+            self.max_epochs_ = _resolve_max_epochs(
+                self.max_epochs, n_train, self.batch_size)
+        epochs = 1 if incremental else self.max_epochs_
         # one fit at a time uses torch's process-wide generator (see
         # TORCH_RNG_LOCK): fits in threads stay reproducible and restore the
         # caller's state
@@ -652,7 +702,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
     of any type.
 
     Parameters
-    ----------{_SHARED_DOC}    class_weight : dict, "balanced" or None, default=None
+    ----------{_shared_doc(max_epochs='"auto"', conv_filters="64")}    class_weight : dict, "balanced" or None, default=None
         Weights for the classes in the loss, as in
         :class:`sklearn.linear_model.LogisticRegression`.
 
@@ -669,6 +719,9 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         Vocabulary size of the embedding (token input only).
     patch_size_ : int
         Time steps per recurrent step (``patch_size``, or the size
+        ``"auto"`` chose).
+    max_epochs_ : int
+        Epochs of the last ``fit`` (``max_epochs``, or the number
         ``"auto"`` chose).
     net_ : skorch.NeuralNetClassifier
         The trained skorch net (``net_.module_`` is the torch module and
@@ -723,7 +776,7 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         lr=3e-3,
         weight_decay=0.0,
         batch_size=16,
-        max_epochs=100,
+        max_epochs="auto",
         lr_schedule="cosine",
         lr_schedule_epochs=None,
         clip_grad_norm=None,
@@ -911,6 +964,12 @@ class LSTMClassifier(ClassifierMixin, _BaseLSTM):
         return self.classes_[logits.argmax(dim=1).numpy()]
 
 
+_REGRESSOR_CONV_NOTE = """
+        The regressor's default is no branch: on 5-fold cross-validation
+        inside the training splits of CardanoSentiment and Covid3Month
+        (seeds 0-1) the branch raised the RMSE by 3 % and 47 %."""
+
+
 class LSTMRegressor(RegressorMixin, _BaseLSTM):
     __doc__ = f"""Recurrent neural network regressor for sequences.
 
@@ -921,7 +980,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     forecast horizon); predictions keep the target's shape.
 
     Parameters
-    ----------{_SHARED_DOC}
+    ----------{_shared_doc(max_epochs="100", conv_filters="0", conv_filters_note=_REGRESSOR_CONV_NOTE)}
     Attributes
     ----------
     n_features_in_ : int
@@ -936,10 +995,20 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     patch_size_ : int
         Time steps per recurrent step (``patch_size``, or the size
         ``"auto"`` chose).
+    max_epochs_ : int
+        Epochs of the last ``fit`` (``max_epochs``, or the number
+        ``"auto"`` chose).
     net_ : skorch.NeuralNetRegressor
         The trained skorch net.
+    target_mean_ : ndarray of shape (n_outputs,)
+        Mean of each training target (weighted by ``sample_weight``).
+    target_scale_ : ndarray of shape (n_outputs,)
+        Standard deviation of each training target (1 for a constant one).
+        The network learns the standardised targets ``(y - target_mean_) /
+        target_scale_``, and ``predict`` maps its outputs back, so targets of
+        any scale train alike.
     loss_curve_ : list of float
-        Mean training loss (MSE) of every epoch.
+        Mean training loss (MSE on the standardised targets) of every epoch.
     validation_scores_ : list of float
         Validation R² of every epoch (only with ``early_stopping``).
     best_validation_score_ : float
@@ -964,6 +1033,50 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     """
 
     _net_class = NeuralNetRegressor
+
+    def __init__(
+        self,
+        hidden_size=64,
+        num_layers=1,
+        dropout=0.0,
+        bidirectional=False,
+        cell="lstm",
+        pooling="attention",
+        patch_size="auto",
+        conv_filters=0,
+        embedding_dim=None,
+        optimizer="adam",
+        lr=3e-3,
+        weight_decay=0.0,
+        batch_size=16,
+        max_epochs=100,
+        lr_schedule="cosine",
+        lr_schedule_epochs=None,
+        clip_grad_norm=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="auto",
+        verbose=0,
+        warm_start=False,
+        n_threads="auto",
+    ):
+        super().__init__(
+            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
+            bidirectional=bidirectional, cell=cell, pooling=pooling,
+            patch_size=patch_size, conv_filters=conv_filters,
+            embedding_dim=embedding_dim, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, batch_size=batch_size,
+            max_epochs=max_epochs, lr_schedule=lr_schedule,
+            lr_schedule_epochs=lr_schedule_epochs,
+            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, tol=tol,
+            random_state=random_state, device=device, verbose=verbose,
+            warm_start=warm_start, n_threads=n_threads,
+        )
     _criterion = WeightedMSELoss
     _valid_scoring = "r2"
 
@@ -1000,7 +1113,32 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
                 f"y has {y2.shape[1]} outputs but {type(self).__name__} was "
                 f"fitted with {self.n_outputs_}."
             )
-        return y2.astype(np.float32), self.n_outputs_, {}
+        return y2, self.n_outputs_, {}
+
+    def _scale_targets(self, y_enc, weights, *, reset):
+        if reset:
+            # weighted, so that a weight of 0 leaves a sample out of the
+            # scaling as it does of the loss, and a weight of 2 counts twice
+            w = None if weights is None else np.asarray(weights, dtype=np.float64)
+            if w is not None and not w.sum() > 0:
+                w = None
+            mean = np.average(y_enc, axis=0, weights=w)
+            var = np.average((y_enc - mean) ** 2, axis=0, weights=w)
+            scale = np.sqrt(var)
+            # a constant target (or one whose spread is lost in float32
+            # rounding) is only shifted
+            tiny = np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1.0)
+            scale = np.where(np.isfinite(scale) & (scale > tiny), scale, 1.0)
+            if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+                raise ValueError(
+                    "y holds values too large to compute their mean and "
+                    "spread in float64; rescale the target."
+                )
+            self.target_mean_ = mean
+            self.target_scale_ = scale
+        mean = getattr(self, "target_mean_", 0.0)
+        scale = getattr(self, "target_scale_", 1.0)
+        return ((y_enc - mean) / scale).astype(np.float32)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -1041,4 +1179,7 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
             Same number of dimensions as the ``y`` given to ``fit``.
         """
         out = self._predict_raw(X).numpy().astype(np.float64)
+        # models saved before targets were standardised have no scaling
+        out = out * getattr(self, "target_scale_", 1.0) + getattr(
+            self, "target_mean_", 0.0)
         return out.ravel() if self._y_ndim == 1 else out

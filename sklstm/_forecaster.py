@@ -11,19 +11,21 @@ The data flow of ``fit``::
     series --log--> z --seasonal difference--> d --windows--> (inputs, targets)
            --per-window normalisation, global scale--> LSTMRegressor
 
-``predict`` runs it backwards from the end of the training series.
+``predict`` runs it backwards from the end of the training series, or of
+any history given as ``series``. A series shorter than ``lookback`` gives
+shorter windows, which the network reads with masked padding.
 """
 
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import LSTMRegressor
-from .preprocessing._forecasting import _check_series
+from .preprocessing._forecasting import ForecastSplit, _check_series
 from ._sklearn_compat import Interval, StrOptions
 from ._sklearn_compat import fit_context as _fit_context
 
@@ -41,8 +43,12 @@ class LSTMForecaster(BaseEstimator):
     """Recurrent forecaster of one or several series, tunable as one estimator.
 
     ``fit(y, X=None)`` learns from a series (and optional exogenous columns
-    aligned with it in time); ``predict()`` forecasts the steps after its
-    end. The windows are the model's business: ``lookback`` (how many past
+    aligned with it in time), or from a list of series (one global model);
+    ``predict()`` forecasts the steps after their ends, and
+    ``predict(horizon, series=history)`` those after any history, seen in
+    training or not. A list or tuple of numbers is one series; a list of
+    arrays (or lists, or pandas Series) is several. The windows are the
+    model's business: ``lookback`` (how many past
     steps the network reads), the horizon ``strategy`` and the trend,
     season and scale handling are hyperparameters, so
     :class:`~sklstm.search.GeneticSearchCV` and
@@ -54,7 +60,10 @@ class LSTMForecaster(BaseEstimator):
     Parameters
     ----------
     lookback : int, default=8
-        Past steps in every input window.
+        Past steps in every input window. A series with fewer steps is read
+        with shorter windows (the padding is masked): training on a series
+        needs ``horizon + 1`` steps (2 with ``strategy="recursive"``),
+        forecasting it one, plus ``seasonal_period`` for both.
     horizon : int, default=12
         Steps forecast by ``predict()`` without an argument, and (with the
         direct strategy) per pass of the network.
@@ -86,8 +95,11 @@ class LSTMForecaster(BaseEstimator):
         Number of earlier forecast origins (``horizon`` steps apart, from
         the end) at which ``fit`` refits the model on the series before the
         origin and forecasts from there to the end of the series; their
-        errors calibrate :meth:`predict_interval`. Costs that many extra
-        fits; 0 disables intervals.
+        errors, pooled over all series, calibrate :meth:`predict_interval`.
+        Costs that many extra fits; 0 disables intervals. A series too short
+        for an origin is left out there; the longest series must leave a
+        training window (``horizon + 1`` steps, plus ``seasonal_period``)
+        before the earliest.
     hidden_size, num_layers, dropout, cell, conv_filters, pooling, optimizer, lr, weight_decay, batch_size, max_epochs, lr_schedule, random_state, device, verbose, n_threads
         Passed to the :class:`~sklstm.LSTMRegressor` that learns the
         windows (``patch_size=1``: windows are short). Defaults suit short
@@ -103,12 +115,15 @@ class LSTMForecaster(BaseEstimator):
         Number of exogenous columns (0 without ``X``).
     log_ : bool
         Whether the logarithm of the series is modelled (``log`` decided).
-    cutoff_ : int or pandas.Timestamp
+    cutoff_ : int, pandas.Timestamp or pandas.Period
         The last time point of the (first) training series: its index label
         for a pandas series, else its length minus one.
+    n_windows_ : int
+        Number of training windows taken from all the series.
     interval_residuals_ : ndarray or None
         Backtest errors, each divided by ``step ** interval_growth_``
-        (``interval_backtests >= 1``), on the log scale when ``log_``.
+        (``interval_backtests >= 1``), on the log scale when ``log_``, else
+        in units of their series' mean absolute step-to-step change.
     interval_growth_ : float or None
         Exponent of the backtest errors' growth with the step ahead, fitted
         between 0.5 (a random walk's) and 1 (an error in the trend).
@@ -128,6 +143,10 @@ class LSTMForecaster(BaseEstimator):
     (6,)
     >>> f.predict(horizon=15).shape
     (15,)
+    >>> f.predict([1, 6]).shape  # steps 1 and 6 only
+    (2,)
+    >>> f.predict(3, series=2 * y[:50]).shape  # from another history
+    (3,)
     """
 
     _parameter_constraints = {
@@ -201,69 +220,84 @@ class LSTMForecaster(BaseEstimator):
         return tags
 
     # -- input ---------------------------------------------------------------
-    def _series(self, y, X, *, fitting):
-        """Validated series and exogenous arrays: lists of float64 arrays."""
-        many = isinstance(y, (list, tuple))
-        ys = list(y) if many else [y]
-        if many and not ys:
-            raise ValueError("y is an empty list: pass a series or a list of series.")
-        if X is None:
-            Xs = [None] * len(ys)
-        else:
-            Xs = list(X) if many else [X]
-            if len(Xs) != len(ys):
-                raise ValueError(
-                    f"X holds {len(Xs)} exogenous arrays for {len(ys)} series; "
-                    "give one per series."
-                )
-        series, exog, indexes = [], [], []
-        for i, (s, x) in enumerate(zip(ys, Xs)):
-            name = f"y[{i}]" if many else "y"
-            indexes.append(_check_index(s, name))
-            arr = _as_float(s, name)
+    def _validate(self, y, name):
+        """``many`` and the validated series of ``y``: ``(label, array, index)``.
+
+        A list or tuple of numbers is one series; a list or tuple of arrays
+        (or pandas Series) is several (:func:`_split_series`).
+        """
+        many, items = _split_series(y, name)
+        out = []
+        for i, s in enumerate(items):
+            label = f"{name}[{i}]" if many else name
+            index = _check_index(s, label)
+            arr = _as_float(s, label)
             if arr.ndim == 2 and arr.shape[1] == 1:
                 arr = arr[:, 0]
             if arr.ndim != 1:
                 raise ValueError(
-                    f"{name} must be one series (1-D, or one column); got shape "
+                    f"{label} must be one series (1-D, or one column); got shape "
                     f"{arr.shape}. Put other columns in X (exogenous), or pass a "
                     "list of series for a global model."
                 )
-            if self.log != "auto" and self.log and (arr <= 0).any():
-                raise ValueError(
-                    f"{name} has values <= 0, so log=True cannot take its "
-                    'logarithm; shift the series, or use log="auto" (takes the '
-                    "logarithm only of all-positive series) or log=False."
-                )
-            series.append(arr)
-            if x is not None:
-                xa = _as_float(x, f"X[{i}]" if many else "X")
-                xa = xa[:, None] if xa.ndim == 1 else xa
-                if xa.ndim != 2 or len(xa) != len(arr):
-                    raise ValueError(
-                        f"The exogenous array for {name} must have one row per time "
-                        f"step ({len(arr)}); got shape {xa.shape}."
-                    )
-                exog.append(xa)
-            else:
-                exog.append(None)
-        n_exog = {0 if x is None else x.shape[1] for x in exog}
-        if len(n_exog) > 1:
-            raise ValueError("Give exogenous columns for every series or for none.")
-        n_exog = n_exog.pop()
-        if not fitting and n_exog != self.n_exogenous_:
+            out.append((label, arr, index))
+        return many, out
+
+    def _exog(self, X, many, rows, labels, xname="X"):
+        """Exogenous arrays, one per series, with ``rows[i]`` rows each."""
+        if X is None:
+            return [None] * len(rows)
+        Xs = list(X) if many else [X]
+        if len(Xs) != len(rows):
             raise ValueError(
-                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
-                f"column(s); got {n_exog}."
+                f"{xname} holds {len(Xs)} exogenous arrays for {len(rows)} series; "
+                "give one per series."
             )
-        return many, series, exog, indexes, n_exog
+        result = []
+        for i, (xa, n, label) in enumerate(zip(Xs, rows, labels)):
+            xa = _as_float(xa, f"{xname}[{i}]" if many else xname)
+            xa = xa[:, None] if xa.ndim == 1 else xa
+            if xa.ndim != 2 or len(xa) != n:
+                raise ValueError(
+                    f"The exogenous array for {label} must have one row per time "
+                    f"step ({n}); got shape {xa.shape}."
+                )
+            result.append(xa)
+        if len({xa.shape[1] for xa in result}) > 1:
+            raise ValueError("Every series needs the same exogenous columns.")
+        return result
 
     def _need(self):
-        """Time steps a series needs for one training window."""
-        return self.lookback + self._out() + (self.seasonal_period or 0)
+        """Time steps a series needs for one training window: one past step,
+        the targets of one pass, and a season before them."""
+        return 1 + self._out() + (self.seasonal_period or 0)
 
     def _out(self):
         return self.horizon if self.strategy == "direct" else 1
+
+    def _default_cv(self, n_splits=3):
+        """The folds that suit a search of this forecaster: ``n_splits``
+        test periods of ``horizon`` steps, each after a training period
+        long enough for one window (a clear error when the series is too
+        short); in long format, every series cut at its own end."""
+        return ForecastSplit(n_splits, horizon=self.horizon, min_train_size=self._need(),
+                             min_series_size=(self.seasonal_period or 0) + 1)
+
+    def _check_history(self, label, arr, log=False):
+        """A history to forecast from: long enough for a seasonal difference,
+        positive when the logarithm is modelled (``log``)."""
+        m = self.seasonal_period or 0
+        if len(arr) < m + 1:
+            raise ValueError(
+                f"{label} has {len(arr)} time steps; with seasonal_period={m} "
+                f"every series needs at least {m + 1} (a season and one more step)."
+            )
+        if log and (arr <= 0).any():
+            raise ValueError(
+                f"{label} has values <= 0, so the forecaster cannot model its "
+                "logarithm; shift the series, or use log=\"auto\" (takes the "
+                "logarithm only of all-positive series) or log=False."
+            )
 
     # -- transforms ------------------------------------------------------------
     def _to_model(self, arr):
@@ -272,12 +306,32 @@ class LSTMForecaster(BaseEstimator):
         m = self.seasonal_period
         return z, (z[m:] - z[:-m] if m else z)
 
+    def _series_scale(self, d):
+        """The unit of one series' modelled values ``d`` in the network.
+
+        On the log scale, 1: changes are relative already, comparable
+        between series. Without the log, each series is divided by its own
+        mean absolute step-to-step change (its mean absolute value if it
+        does not change, 1 if that is 0 too), so that a global model sees
+        series of every size alike and a series ``c`` times as large gets
+        forecasts ``c`` times as large. One series alone is unchanged by it:
+        the global scale ``scale_`` takes it back.
+        """
+        if self.log_:
+            return 1.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for value in (np.mean(np.abs(np.diff(d))) if len(d) > 1 else 0.0,
+                          np.mean(np.abs(d))):
+                if np.isfinite(value) and value > 0:
+                    return float(value)
+        return 1.0
+
     def _normalize(self, windows):
         """Per-window offset and scale of input windows (n, lookback)."""
         if self.normalize == "last_value":
             return windows[:, -1:], np.ones((len(windows), 1))
         if self.normalize == "window":
-            std = windows.std(axis=1, keepdims=True)
+            std = _std(windows, axis=1)
             return windows.mean(axis=1, keepdims=True), np.where(std > 1e-12, std, 1.0)
         return np.zeros((len(windows), 1)), np.ones((len(windows), 1))
 
@@ -290,6 +344,32 @@ class LSTMForecaster(BaseEstimator):
             parts.append((x_windows - self.exog_mean_) / self.exog_scale_)
         return np.concatenate(parts, axis=2).astype(np.float32), offset, spread
 
+    def _windows(self, series, exog):
+        """Training windows in groups of one input length: ``(d, x, target)``.
+
+        A series with at least ``lookback + horizon`` modelled values gives
+        every window of ``lookback`` past steps (one group); a shorter one
+        gives a window at every origin after its first value, each reading
+        all the steps before it (one group each).
+        """
+        m = self.seasonal_period or 0
+        L, H = self.lookback, self._out()
+        groups = []
+        for arr, xa in zip(series, exog):
+            _, d = self._to_model(arr)
+            d = d / self._series_scale(d)
+            x = None if xa is None else xa[m:]
+            if len(d) >= L + H:
+                starts = np.arange(len(d) - L - H + 1)
+                groups.append((d[starts[:, None] + np.arange(L)],
+                               None if x is None else x[starts[:, None] + np.arange(L)],
+                               d[starts[:, None] + L + np.arange(H)]))
+                continue
+            for origin in range(1, len(d) - H + 1):
+                groups.append((d[None, :origin], None if x is None else x[None, :origin],
+                               d[None, origin:origin + H]))
+        return groups
+
     # -- fit -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, y, X=None):
@@ -298,8 +378,12 @@ class LSTMForecaster(BaseEstimator):
         Parameters
         ----------
         y : array-like of shape (n_timesteps,), pandas Series, or list of them
-            The series in time order; a pandas index must increase. A list
-            trains one global model on all its series.
+            The series in time order; a pandas index (``DatetimeIndex``,
+            ``PeriodIndex``, ...) must increase. A list or tuple of numbers
+            is one series; a list of arrays or pandas Series trains one
+            global model on all of them, and so does a pandas Series in
+            long format (a MultiIndex of series id and time), after which
+            forecasts come in long format too.
         X : array-like of shape (n_timesteps, n_exogenous) or list, default=None
             Exogenous columns aligned with ``y`` (past values enter the
             windows; forecasting then needs their future values).
@@ -309,55 +393,86 @@ class LSTMForecaster(BaseEstimator):
         self : LSTMForecaster
             The fitted forecaster.
         """
-        many, series, exog, indexes, n_exog = self._series(y, X, fitting=True)
+        ids, names, y = _unstack(y, "y")
+        X = _unstack_like(X, ids, "X", "y")
+        many, items = self._validate(y, "y")
+        labels = [label for label, _, _ in items]
+        series = [arr for _, arr, _ in items]
+        indexes = [index for _, _, index in items]
+        exog = self._exog(X, many, [len(arr) for arr in series], labels)
+        n_exog = 0 if exog[0] is None else exog[0].shape[1]
+        if self.log is True:
+            for label, arr in zip(labels, series):
+                if (arr <= 0).any():
+                    raise ValueError(
+                        f"{label} has values <= 0, so log=True cannot take its "
+                        'logarithm; shift the series, or use log="auto" (takes the '
+                        "logarithm only of all-positive series) or log=False."
+                    )
+        for label, arr in zip(labels, series):
+            self._check_history(label, arr)
         need = self._need()
-        for i, arr in enumerate(series):
-            if len(arr) < need:
-                raise ValueError(
-                    f"{'y[%d]' % i if many else 'y'} has {len(arr)} time steps; "
-                    f"lookback + horizon{' + seasonal_period' if self.seasonal_period else ''}"
-                    f" needs at least {need} ({self.lookback} + {self._out()}"
-                    f"{' + %d' % self.seasonal_period if self.seasonal_period else ''})."
-                    " Shorten lookback or horizon, or give a longer series."
-                )
+        longest = max(len(arr) for arr in series)
+        if longest < need:
+            season = " + seasonal_period" if self.seasonal_period else ""
+            which = f"the longest series of y has {longest}" if many else f"y has {longest}"
+            raise ValueError(
+                f"{which} time steps; a training window needs at least {need} "
+                f"(one past step + {'horizon' if self.strategy == 'direct' else '1'}"
+                f"{season}). Give a longer series or a shorter horizon."
+            )
         if self.interval_backtests:
-            shortest = min(len(arr) for arr in series)
-            wanted = need + self.interval_backtests * self.horizon
-            if shortest < wanted:
+            # every origin must leave some series a training window
+            usable = (longest - need) // self.horizon
+            if usable < self.interval_backtests:
                 raise ValueError(
-                    f"interval_backtests={self.interval_backtests} needs series of at "
-                    f"least {wanted} time steps (each earlier origin, {self.horizon} "
-                    f"steps apart, needs {need} before it); the shortest has "
-                    f"{shortest}. Use fewer backtests."
+                    f"interval_backtests={self.interval_backtests} needs a series of "
+                    f"at least {need + self.interval_backtests * self.horizon} time "
+                    f"steps (the earliest origin, {self.interval_backtests} x "
+                    f"horizon={self.horizon} steps before the end, must leave {need} "
+                    f"to train on); the longest has {longest}. Use at most "
+                    f"{usable} backtests."
                 )
         self.n_series_ = len(series)
         self.n_exogenous_ = n_exog
         self.log_ = (all((arr > 0).all() for arr in series) if self.log == "auto"
                      else bool(self.log))
         self._many = many
-        m = self.seasonal_period or 0
-        L, H = self.lookback, self._out()
-        d_windows, x_windows, targets = [], [], []
-        for arr, xa in zip(series, exog):
-            _, d = self._to_model(arr)
-            starts = np.arange(len(d) - L - H + 1)
-            d_windows.append(d[starts[:, None] + np.arange(L)])
-            targets.append(d[starts[:, None] + L + np.arange(H)])
-            if xa is not None:
-                x_windows.append(xa[m:][starts[:, None] + np.arange(L)])
-        d_windows = np.concatenate(d_windows)
-        targets = np.concatenate(targets)
-        x_windows = np.concatenate(x_windows) if n_exog else None
+        self._ids, self._long_names = ids, names
+        groups = self._windows(series, exog)
+        self.n_windows_ = sum(len(d) for d, _, _ in groups)
         if n_exog:
-            flat = x_windows.reshape(-1, n_exog)
+            flat = np.concatenate([x.reshape(-1, n_exog) for _, x, _ in groups])
             self.exog_mean_ = flat.mean(axis=0)
-            std = flat.std(axis=0)
+            std = _std(flat, axis=0)[0]
             self.exog_scale_ = np.where(std > 1e-12, std, 1.0)
-        offset, spread = self._normalize(d_windows)
-        scale = float(np.std((d_windows - offset) / spread))
-        self.scale_ = scale if scale > 1e-12 else 1.0
-        inputs, offset, spread = self._inputs(d_windows, x_windows)
-        out = ((targets - offset) / spread / self.scale_).astype(np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            normalised = []
+            for d, _, _ in groups:
+                offset, spread = self._normalize(d)
+                normalised.append(((d - offset) / spread).ravel())
+            scale = float(_std(np.concatenate(normalised)).item())
+            self.scale_ = scale if scale > 1e-12 else 1.0
+            inputs, out = [], []
+            for d, x, target in groups:
+                values, offset, spread = self._inputs(d, x)
+                inputs.append(values)
+                out.append(((target - offset) / spread / self.scale_).astype(np.float32))
+        out = np.concatenate(out)
+        if not (np.isfinite(self.scale_) and np.isfinite(out).all()
+                and all(np.isfinite(v).all() for v in inputs)):
+            peak = max(float(np.abs(arr).max()) for arr in series)
+            raise ValueError(
+                f"y's values (largest magnitude {peak:.3g}) are too large for the "
+                "forecaster's arithmetic: their changes overflow. Divide the "
+                "series by a constant before fitting and multiply the forecasts "
+                "by it."
+            )
+        if all(v.shape[1] == self.lookback for v in inputs):
+            inputs = np.concatenate(inputs)
+        else:  # short series: windows of several lengths, padded and masked
+            inputs = [window for v in inputs for window in v]
+        H = self._out()
         self.regressor_ = LSTMRegressor(
             patch_size=1, **{name: getattr(self, name) for name in _NETWORK_PARAMS}
         )
@@ -376,59 +491,142 @@ class LSTMForecaster(BaseEstimator):
         """Errors of refits at earlier origins, and how fast they grow.
 
         The refit at the ``k``-th origin (``k * horizon`` steps before the
-        end) forecasts the ``k * horizon`` steps to the end, so the errors
-        cover steps 1 to ``interval_backtests * horizon`` ahead. Returns the
-        errors divided by ``step ** growth`` and ``growth``, the exponent of
-        the errors' growth with the step (fitted, between 1/2, a random walk,
-        and 1, an error in the trend).
+        end of every series) forecasts the ``k * horizon`` steps to the end,
+        so the errors cover steps 1 to ``interval_backtests * horizon``
+        ahead. A series too short to be forecast from an origin (fewer than
+        ``seasonal_period + 1`` steps before it) is left out there. Each
+        series' errors are divided by its scale (:meth:`_error_scale`), so
+        series of every size pool into one set. Returns the errors divided
+        by ``step ** growth`` and ``growth``, the exponent of the errors'
+        growth with the step (fitted, between 1/2, a random walk, and 1, an
+        error in the trend).
         """
         H = self.horizon
+        m = self.seasonal_period or 0
         errors, steps = [], []
         for k in range(1, self.interval_backtests + 1):
-            cut = [len(arr) - k * H for arr in series]
+            kept = [i for i, arr in enumerate(series) if len(arr) - k * H >= m + 1]
+            cut = {i: len(series[i]) - k * H for i in kept}
             model = clone(self).set_params(interval_backtests=0, log=self.log_)
-            past = [arr[:c] for arr, c in zip(series, cut)]
-            past_x = None if exog[0] is None else [xa[:c] for xa, c in zip(exog, cut)]
+            past = [series[i][:cut[i]] for i in kept]
+            past_x = None if exog[0] is None else [exog[i][:cut[i]] for i in kept]
             model.fit(past, past_x)
-            future_x = None if exog[0] is None else [xa[c:c + k * H] for xa, c in zip(exog, cut)]
+            future_x = None if exog[0] is None else [
+                exog[i][cut[i]:cut[i] + k * H] for i in kept]
             forecasts = model.predict(horizon=k * H, X=future_x)
-            for arr, c, f in zip(series, cut, forecasts):
-                actual = arr[c:c + k * H]
-                errors.append(np.log(actual) - np.log(f) if self.log_ else actual - f)
+            for i, f in zip(kept, forecasts):
+                arr = series[i]
+                actual = arr[cut[i]:cut[i] + k * H]
+                error = np.log(actual) - np.log(f) if self.log_ else actual - f
+                errors.append(error / self._error_scale(arr[:cut[i]]))
                 steps.append(np.arange(1, k * H + 1))
         errors, steps = np.concatenate(errors), np.concatenate(steps)
         growth = _error_growth(errors, steps)
         return errors / steps ** growth, growth
 
+    def _error_scale(self, arr):
+        """The scale a series' forecast errors are measured in for intervals:
+        1 on the log scale (errors are relative); else the mean absolute
+        change from one step to the next of the history ``arr`` (its mean
+        absolute value if it does not change, 1 if that is 0 too)."""
+        if self.log_:
+            return 1.0
+        for value in (np.mean(np.abs(np.diff(arr))) if len(arr) > 1 else 0.0,
+                      np.mean(np.abs(arr))):
+            if np.isfinite(value) and value > 0:
+                return float(value)
+        return 1.0
+
     # -- predict ---------------------------------------------------------------
-    def predict(self, horizon=None, X=None):
-        """Forecast the steps after the end of the training series.
+    def predict(self, horizon=None, X=None, *, series=None):
+        """Forecast the steps after the end of a series.
+
+        Without ``series``, the forecasts continue the training series;
+        with it, they continue the series given, which the model need not
+        have seen (a global model forecasts new series this way).
 
         Parameters
         ----------
-        horizon : int, default=None
-            Number of steps (``self.horizon`` by default).
-        X : array-like of shape (horizon, n_exogenous) or list, default=None
-            Future exogenous values, needed when the forecaster was fitted
-            with ``X``.
+        horizon : int or array-like of int, default=None
+            An int ``h``: the next ``h`` steps (``self.horizon`` by
+            default). A list or array of step numbers (1 is the step right
+            after the end, as in ``[1, 6, 12]``): the forecasts of those
+            steps, in the order given.
+        X : array-like of shape (n_steps, n_exogenous) or list, default=None
+            Exogenous values, needed when the forecaster was fitted with
+            ``X``: without ``series``, the future rows (one per step up to
+            the largest asked for); with ``series``, the rows of the given
+            history followed by the future ones.
+        series : array-like, pandas Series, or list of them, default=None
+            Histories to forecast from instead of the training series (the
+            same rule as ``fit``: a list of numbers is one series, a list of
+            arrays several). Each needs at least ``seasonal_period + 1``
+            steps; shorter than ``lookback``, the network reads what there
+            is.
 
         Returns
         -------
-        forecast : ndarray of shape (horizon,), pandas Series, or list
-            One forecast per training series (a list when a list was
-            fitted); a pandas Series with the future dates when the series
-            had a ``DatetimeIndex`` with a frequency.
+        forecast : ndarray, pandas Series, or list of them
+            One forecast per series (a list when a list was fitted, or
+            given as ``series``; a Series in long format for long-format
+            input); a pandas Series with the future time points when the
+            series had a ``PeriodIndex`` or a ``DatetimeIndex`` with a
+            (possibly inferred) frequency.
         """
         check_is_fitted(self, "regressor_")
-        steps = self.horizon if horizon is None else horizon
-        if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, Integral) or steps < 1:
-            raise ValueError(f"horizon must be a positive integer; got {horizon!r}.")
-        steps = int(steps)
-        future = self._future_exog(X, steps)
-        out = [self._forecast(arr, xa, fx, steps)
-               for (arr, xa), fx in zip(self._history, future)]
-        out = [_with_future_index(f, index) for f, index in zip(out, self._indexes)]
-        return out if self._many else out[0]
+        steps = _check_steps(horizon, self.horizon)
+        layout, parts = self._predict_parts(steps, X, series)
+        return _assemble(layout, [f for f, _ in parts], steps)
+
+    def _predict_parts(self, steps, X, series):
+        """``layout`` and ``(forecast, history)`` of every series: the
+        forecast at ``steps``, with future time points where known."""
+        ids, names, many, sources = self._sources(X, series, int(steps.max()))
+        parts = [(_with_future_index(
+                    self._forecast(arr, xa, fx, int(steps.max()), label)[steps - 1],
+                    index, steps), (arr, index))
+                 for label, arr, xa, fx, index in sources]
+        return (ids, names, many, [index for _, (_, index) in parts]), parts
+
+    def _sources(self, X, series, n_steps):
+        """The long format's ids and names (or None), ``many``, and ``(label,
+        history, its exog, future exog, index)`` of every series to forecast
+        ``n_steps`` steps of."""
+        if series is None:
+            ids, names = self._ids, self._long_names
+            labels = [f"y[{i}]" if self._many else "y" for i in range(self.n_series_)]
+            futures = self._future_exog(_unstack_like(X, ids, "X", "y"), n_steps)
+            return ids, names, self._many, [
+                (label, arr, xa, fx, index) for label, (arr, xa), fx, index
+                in zip(labels, self._history, futures, self._indexes)]
+        ids, names, series = _unstack(series, "series")
+        X = _unstack_like(X, ids, "X", "series")
+        return (ids, names) + self._new_sources(X, series, n_steps)
+
+    def _new_sources(self, X, series, n_steps):
+        many, items = self._validate(series, "series")
+        for label, arr, _ in items:
+            self._check_history(label, arr, self.log_)
+        labels = [label for label, _, _ in items]
+        if not self.n_exogenous_:
+            if X is not None:
+                raise ValueError("The forecaster was fitted without X; do not pass X.")
+            return many, [(label, arr, None, None, index) for label, arr, index in items]
+        if X is None:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                "column(s): with series=, pass X with the rows of each history "
+                f"followed by its {n_steps} future rows."
+            )
+        rows = [len(arr) + n_steps for _, arr, _ in items]
+        exog = self._exog(X, many, rows, labels)
+        if exog[0].shape[1] != self.n_exogenous_:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                f"column(s); got {exog[0].shape[1]}."
+            )
+        return many, [(label, arr, xa[:len(arr)], xa[len(arr):], index)
+                      for (label, arr, index), xa in zip(items, exog)]
 
     def _future_exog(self, X, steps):
         if not self.n_exogenous_:
@@ -455,28 +653,40 @@ class LSTMForecaster(BaseEstimator):
             result.append(xa)
         return result
 
-    def _forecast(self, arr, xa, future_x, steps):
+    def _forecast(self, arr, xa, future_x, steps, label="y"):
         """``steps`` forecasts after ``arr`` (its exog ``xa``, future ``future_x``)."""
         m = self.seasonal_period or 0
         L, H = self.lookback, self._out()
         z, d = self._to_model(arr)
-        z, d = list(z), list(d)
+        unit = self._series_scale(d)
+        z, d = list(z), list(d / unit)
         x_all = None if xa is None else np.concatenate([xa, future_x])
         n0 = len(arr)
-        while len(z) < n0 + steps:
-            t = len(z)  # index of the first value this pass forecasts
-            window = np.asarray(d[-L:])[None, :]
-            xw = None if x_all is None else x_all[t - L:t][None]
-            inputs, offset, spread = self._inputs(window, xw)
-            raw = np.asarray(self.regressor_.predict(inputs), dtype=np.float64).reshape(1, -1)
-            values = raw * self.scale_ * spread + offset
-            for v in values[0][:min(H, n0 + steps - len(z))]:
-                d.append(float(v))
-                z.append(float(v) + (z[-m] if m else 0.0))
-        z = np.asarray(z[n0:])
-        return np.exp(z) if self.log_ else z
+        with np.errstate(over="ignore", invalid="ignore"):
+            while len(z) < n0 + steps:
+                t = len(z)  # index of the first value this pass forecasts
+                window = np.asarray(d[-L:])[None, :]
+                xw = None if x_all is None else x_all[t - window.shape[1]:t][None]
+                inputs, offset, spread = self._inputs(window, xw)
+                raw = np.asarray(self.regressor_.predict(inputs),
+                                 dtype=np.float64).reshape(1, -1)
+                values = raw * self.scale_ * spread + offset
+                for v in values[0][:min(H, n0 + steps - len(z))]:
+                    d.append(float(v))
+                    z.append(float(v) * unit + (z[-m] if m else 0.0))
+            z = np.asarray(z[n0:])
+            forecast = np.exp(z) if self.log_ else z
+        if not np.isfinite(forecast).all():
+            first = int(np.flatnonzero(~np.isfinite(forecast))[0]) + 1
+            raise ValueError(
+                f"The forecast of {label} overflows floating point from step "
+                f"{first} on (the history's largest magnitude is "
+                f"{float(np.abs(arr).max()):.3g}). Divide the series by a "
+                "constant before fitting, or forecast fewer steps."
+            )
+        return forecast
 
-    def predict_interval(self, horizon=None, X=None, coverage=0.9):
+    def predict_interval(self, horizon=None, X=None, coverage=0.9, *, series=None):
         """Forecast with a prediction interval from the backtest errors.
 
         ``fit`` refitted the model at ``interval_backtests`` earlier origins
@@ -487,20 +697,26 @@ class LSTMForecaster(BaseEstimator):
         ``coverage`` quantile (with the finite-sample correction of split
         conformal prediction) times ``h ** interval_growth_``, on the log
         scale when ``log_`` is true. Beyond the backtests' longest forecast
-        the same growth is assumed.
+        the same growth is assumed. Without the log, every series' errors
+        are measured in units of its mean absolute step-to-step change, so
+        the errors of all the series of a global model pool into one set
+        and each interval takes its series' size (a history given as
+        ``series`` too).
 
         Parameters
         ----------
-        horizon : int, default=None
-            Number of steps (``self.horizon`` by default).
+        horizon : int or array-like of int, default=None
+            The steps, as for :meth:`predict`.
         X : array-like, default=None
-            Future exogenous values, as for :meth:`predict`.
+            Exogenous values, as for :meth:`predict`.
         coverage : float, default=0.9
             Nominal probability that a future value falls inside.
+        series : array-like, pandas Series, or list of them, default=None
+            Histories to forecast from, as for :meth:`predict`.
 
         Returns
         -------
-        forecast, lower, upper : ndarrays of shape (horizon,), or lists of them
+        forecast, lower, upper : ndarrays or pandas Series, or lists of them
             The point forecast and the bounds of the interval.
         """
         check_is_fitted(self, "regressor_")
@@ -511,53 +727,101 @@ class LSTMForecaster(BaseEstimator):
             )
         if not isinstance(coverage, Real) or not 0 < coverage < 1:
             raise ValueError(f"coverage must be a number in (0, 1); got {coverage!r}.")
-        forecast = self.predict(horizon, X)
+        steps = _check_steps(horizon, self.horizon)
+        layout, parts = self._predict_parts(steps, X, series)
         scores = np.abs(self.interval_residuals_)
         n = len(scores)
         level = min(1.0, math.ceil((n + 1) * coverage) / n)
         q = float(np.quantile(scores, level))
         results = []
-        for f in (forecast if self._many else [forecast]):
+        for f, (history, _) in parts:
+            width = q * self._error_scale(history) * steps ** self.interval_growth_
             values = np.asarray(f, dtype=np.float64)
-            width = q * np.arange(1, len(values) + 1) ** self.interval_growth_
             if self.log_:
                 lower, upper = values * np.exp(-width), values * np.exp(width)
             else:
                 lower, upper = values - width, values + width
             results.append((f, _like(f, lower), _like(f, upper)))
-        if not self._many:
-            return results[0]
-        return tuple(list(part) for part in zip(*results))
+        return tuple(_assemble(layout, list(part), steps) for part in zip(*results))
 
     def score(self, y, X=None):
         """Negative MAPE of the forecast of ``y``'s steps (greater is better).
 
         ``y`` is the period right after the training series (a search's
         test fold in time order): the forecaster forecasts ``len(y)`` steps
-        from its end and compares.
+        from its end and compares. After a fit on a list of series, ``y``
+        is a list with the period after each of them, in the same order;
+        the score is the mean of their MAPEs.
 
         Parameters
         ----------
-        y : array-like of shape (n_timesteps,) or pandas Series
+        y : array-like of shape (n_timesteps,), pandas Series, or list of them
             The values that followed the training series.
-        X : array-like, default=None
+        X : array-like or list, default=None
             Their exogenous values (when fitted with ``X``).
 
         Returns
         -------
         score : float
-            ``-mean(|y - forecast| / |y|)``.
+            ``-mean(|y - forecast| / |y|)``, averaged over the series.
         """
         check_is_fitted(self, "regressor_")
-        if self._many:
-            raise ValueError("score takes one series; the forecaster was fitted on a list.")
-        index = _check_index(y, "y")
-        if index is not None and self._indexes[0] is not None:
-            _check_follows(self._indexes[0], index)
-        actual = _as_float(y, "y").reshape(-1)
-        forecast = np.asarray(self.predict(len(actual), X), dtype=np.float64)
-        denom = np.maximum(np.abs(actual), np.finfo(np.float64).eps)
-        return -float(np.mean(np.abs(actual - forecast) / denom))
+        return -float(np.mean([_mape(actual, forecast)
+                               for actual, forecast, _ in self._scored(y, X)]))
+
+    def _scored(self, y, X):
+        """``(actual, forecast, training series)`` of every series of ``y``,
+        the periods that followed the training series."""
+        check_is_fitted(self, "regressor_")
+        ids, _, y = _unstack(y, "y")
+        if self._ids is not None or ids is not None:
+            if ids is None or set(ids) != set(self._ids or ()):
+                raise ValueError(
+                    "The forecaster was fitted on "
+                    + ("a long-format series (a MultiIndex of series id and "
+                       "time)" if self._ids is not None else "series without ids")
+                    + ": score the steps that followed each, "
+                    + ("in the same format, with the same ids." if self._ids is not None
+                       else "in the same format.")
+                )
+            y = [y[ids.index(i)] for i in self._ids]
+            X = _unstack_like(X, ids, "X", "y")
+            X = None if X is None else [X[ids.index(i)] for i in self._ids]
+        many, items = self._validate(y, "y")
+        if many != self._many or len(items) != self.n_series_:
+            raise ValueError(
+                f"The forecaster was fitted on {self.n_series_} series"
+                f"{' (a list)' if self._many else ''}: pass "
+                + (f"a list of {self.n_series_} series, the steps that followed each "
+                   "training series in the order fitted." if self._many else
+                   "one series, the steps that followed the training series.")
+            )
+        for i, (_, _, index) in enumerate(items):
+            if index is not None and self._indexes[i] is not None:
+                _check_follows(self._indexes[i], index)
+        futures = self._future_exog_rows(X, [len(actual) for _, actual, _ in items])
+        return [(actual, self._forecast(arr, xa, fx, len(actual), label), arr)
+                for (label, actual, _), (arr, xa), fx in zip(items, self._history, futures)]
+
+    def _future_exog_rows(self, X, rows):
+        """Future exogenous arrays of ``rows[i]`` rows for the fitted series."""
+        if not self.n_exogenous_:
+            if X is not None:
+                raise ValueError("The forecaster was fitted without X; do not pass X.")
+            return [None] * len(rows)
+        if X is None:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                "column(s): pass their future rows as X."
+            )
+        labels = [f"y[{i}]" if self._many else "y" for i in range(len(rows))]
+        exog = self._exog(X, self._many, rows, labels)
+        if exog[0].shape[1] != self.n_exogenous_:
+            raise ValueError(
+                f"The forecaster was fitted with {self.n_exogenous_} exogenous "
+                f"column(s); got {exog[0].shape[1]}."
+            )
+        return exog
 
 
 # ------------------------------------------------------------------ helpers
@@ -565,6 +829,136 @@ def _as_float(values, name):
     """A 1-D or 2-D float64 array of numbers without NaN (the forecasting
     helpers' own check)."""
     return _check_series(values, name, ndims=(1, 2))
+
+
+def _is_number(value):
+    """A scalar (a number, or what a user meant as one): lists of them are
+    one series."""
+    return (isinstance(value, (Number, np.generic, str, bytes)) or value is None
+            or (isinstance(value, np.ndarray) and value.ndim == 0))
+
+
+def _split_series(y, name):
+    """``(many, items)``: the rule that tells one series from several.
+
+    A list or tuple whose elements are all numbers is one series; one whose
+    elements are all arrays, lists or pandas Series is several. Anything
+    else (an array, a pandas Series or DataFrame) is one series.
+    """
+    if not isinstance(y, (list, tuple)):
+        return False, [y]
+    if not y:
+        raise ValueError(f"{name} is an empty list: pass a series or a list of series.")
+    numbers = [_is_number(v) for v in y]
+    if all(numbers):
+        return False, [y]
+    if any(numbers):
+        raise ValueError(
+            f"{name} mixes numbers and sequences: a list of numbers is one "
+            "series, a list of arrays (or lists, or pandas Series) is several "
+            "series; pass one or the other."
+        )
+    return True, list(y)
+
+
+def _unstack(y, name):
+    """``(ids, names, series)``: a long-format pandas object (a MultiIndex
+    of series id and time) as its list of series, in the order the ids
+    first appear; ``(None, None, y)`` for anything else."""
+    index = getattr(y, "index", None)
+    if type(index).__name__ != "MultiIndex":
+        return None, None, y
+    if index.nlevels != 2:
+        raise ValueError(
+            f"{name} has a MultiIndex of {index.nlevels} levels; the long format "
+            "has two: the series id, then the time."
+        )
+    ids = list(dict.fromkeys(index.get_level_values(0)))
+    parts = [y.xs(i, level=0) for i in ids]
+    ids = [i.item() if isinstance(i, np.generic) else i for i in ids]
+    names = (list(index.names), getattr(y, "name", None))
+    return ids, names, parts
+
+
+def _unstack_like(X, ids, name, of):
+    """Exogenous values for the series of a long-format ``of``: a long-format
+    ``X`` with the same ids, as a list in the order of ``ids``."""
+    if X is None or ids is None:
+        if X is not None and type(getattr(X, "index", None)).__name__ == "MultiIndex":
+            raise ValueError(f"{name} is in long format but {of} is not; give both alike.")
+        return X
+    x_ids, _, parts = _unstack(X, name)
+    if x_ids is None or set(x_ids) != set(ids):
+        raise ValueError(
+            f"{of} is in long format (a MultiIndex of series id and time): pass {name} "
+            "in long format too, with the same series ids."
+        )
+    return [parts[x_ids.index(i)] for i in ids]
+
+
+def _assemble(layout, forecasts, steps):
+    """The forecasts in the format of the input: one, a list, or long format."""
+    ids, names, many, indexes = layout
+    if ids is None:
+        return forecasts if many else forecasts[0]
+    import pandas as pd
+
+    pieces = []
+    for forecast, index in zip(forecasts, indexes):
+        if not isinstance(forecast, pd.Series):
+            if index is not None and index.dtype.kind in "iu" and len(index) > 0:
+                spacing = int(np.median(np.diff(index))) if len(index) > 1 else 1
+                future = index[-1] + spacing * steps
+            else:  # no time points to go on: the steps ahead
+                future = steps
+            forecast = pd.Series(np.asarray(forecast), index=future)
+        pieces.append(forecast)
+    levels, series_name = names
+    out = pd.concat(pieces, keys=ids, names=levels)
+    out.name = series_name
+    return out
+
+
+def _check_steps(horizon, default):
+    """The steps ahead asked for (1-based int array) from an int or a list."""
+    if horizon is None:
+        return np.arange(1, default + 1)
+    message = ("horizon must be a positive integer (the number of steps) or a "
+               "list or array of distinct positive step numbers (1 is the step "
+               f"after the end); got {horizon!r}.")
+    if isinstance(horizon, (bool, np.bool_)):
+        raise ValueError(message)
+    if isinstance(horizon, Integral):
+        if horizon < 1:
+            raise ValueError(message)
+        return np.arange(1, int(horizon) + 1)
+    if isinstance(horizon, (Real, str, bytes)):
+        raise ValueError(message)
+    steps = np.asarray(horizon)
+    if (steps.ndim != 1 or steps.size == 0 or steps.dtype.kind not in "iu"
+            or steps.min() < 1 or len(np.unique(steps)) != len(steps)):
+        raise ValueError(message)
+    return steps.astype(np.int64)
+
+
+def _std(values, axis=None):
+    """Standard deviation (keepdims along ``axis``) that does not overflow
+    for values near the largest float64: taken on the values divided by
+    their largest magnitude where the plain one overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        plain = np.std(values, axis=axis, keepdims=True)
+        if np.isfinite(plain).all():
+            return plain
+        peak = np.max(np.abs(values), axis=axis, keepdims=True)
+        peak = np.where(np.isfinite(peak) & (peak > 0), peak, 1.0)
+        return np.std(values / peak, axis=axis, keepdims=True) * peak
+
+
+def _mape(actual, forecast):
+    """Mean absolute percentage error, as a fraction."""
+    actual = np.asarray(actual, dtype=np.float64)
+    denom = np.maximum(np.abs(actual), np.finfo(np.float64).eps)
+    return float(np.mean(np.abs(actual - np.asarray(forecast, dtype=np.float64)) / denom))
 
 
 def _error_growth(errors, steps):
@@ -624,7 +1018,9 @@ def _check_follows(train_index, test_index):
         return
     freq = _freq(train_index)
     last, start = train_index[-1], test_index[0]
-    if freq is not None:
+    if _is_period_index(train_index):
+        follows = start == last + 1
+    elif freq is not None:
         follows = start == last + freq
     else:  # an irregular index: no gap larger than its usual spacing allows
         spacing = np.median(np.diff(np.asarray(train_index)))
@@ -638,17 +1034,25 @@ def _check_follows(train_index, test_index):
         )
 
 
-def _with_future_index(forecast, index):
-    """A pandas Series with the future dates, when the index has a frequency."""
+def _is_period_index(index):
+    return type(index).__name__ == "PeriodIndex"
+
+
+def _with_future_index(forecast, index, steps):
+    """A pandas Series with the future time points of ``steps`` (1-based)
+    when the index is a ``PeriodIndex`` or has a frequency."""
     if index is None:
-        return forecast
-    freq = _freq(index)
-    if freq is None:
         return forecast
     import pandas as pd
 
-    future = pd.date_range(index[-1] + freq, periods=len(forecast), freq=freq)
-    return pd.Series(forecast, index=future)
+    if _is_period_index(index):
+        future = pd.period_range(index[-1] + 1, periods=int(steps.max()), freq=index.freq)
+        return pd.Series(forecast, index=future[steps - 1])
+    freq = _freq(index)
+    if freq is None:
+        return forecast
+    future = pd.date_range(index[-1] + freq, periods=int(steps.max()), freq=freq)
+    return pd.Series(forecast, index=future[steps - 1])
 
 
 def _like(template, values):

@@ -114,6 +114,13 @@ def training_interrupted(net, before, epochs):
     all ``epochs`` epochs since history row ``before`` were recorded in full,
     or when early stopping ended it; anything else was an interrupt.
     """
+    stopper = dict(getattr(net, "callbacks_", [])).get("early_stopping")
+    # skorch's EarlyStopping raises as soon as misses_ reaches its patience
+    stopped = stopper is not None and getattr(stopper, "misses_", 0) >= stopper.patience
+    if getattr(net, "_interrupted_", False) and not stopped:
+        # a KeyboardInterrupt left the training loop (see _LeanLoop.fit_loop),
+        # even one after the last epoch's row was complete
+        return True
     rows = net.history[before:]
     needed = ["train_loss"]
     if net.train_split is not None:
@@ -125,9 +132,6 @@ def training_interrupted(net, before, epochs):
         return True  # stopped in the middle of an epoch
     if len(rows) >= epochs:
         return False
-    stopper = dict(getattr(net, "callbacks_", [])).get("early_stopping")
-    # skorch's EarlyStopping raises as soon as misses_ reaches its patience
-    stopped = stopper is not None and getattr(stopper, "misses_", 0) >= stopper.patience
     return not stopped
 
 
@@ -305,6 +309,16 @@ class _LeanLoop:
       general conversion of any input type.
     """
 
+    def fit_loop(self, *args, **kwargs):
+        # skorch's partial_fit swallows a KeyboardInterrupt from here; note
+        # that one passed, for training_interrupted
+        self._interrupted_ = False
+        try:
+            return super().fit_loop(*args, **kwargs)
+        except KeyboardInterrupt:
+            self._interrupted_ = True
+            raise
+
     def notify(self, method_name, **cb_kwargs):
         getattr(self, method_name)(self, **cb_kwargs)
         for _, cb in self.callbacks_:
@@ -417,15 +431,10 @@ class DivergenceGuard(Callback):
 
     def _fail(self, net, what):
         epoch = len(net.history)
-        target = (
-            ", and scaling the target (e.g. sklearn.compose."
-            "TransformedTargetRegressor with a StandardScaler)"
-            if self.regression else ""
-        )
         raise DivergedError(
             f"Training diverged at epoch {epoch}: {what}. Try a lower learning "
             f"rate (lr={self.lr!r} now), gradient clipping (clip_grad_norm=1.0) "
-            f"or scaling the input (sklstm.preprocessing.SequenceScaler){target}."
+            f"or scaling the input (sklstm.preprocessing.SequenceScaler)."
         )
 
     def on_train_begin(self, net, **kwargs):

@@ -216,12 +216,20 @@ class _ExportableNet(nn.Module):
 class _Served(nn.Module):
     """The exported graph: inputs and outputs as the documentation names them."""
 
-    def __init__(self, net, *, classifier, flat_output, fixed_steps=None):
+    def __init__(self, net, *, classifier, flat_output, fixed_steps=None,
+                 target_mean=None, target_scale=None):
         super().__init__()
         self.net = net
         self.classifier = classifier
         self.flat_output = flat_output
         self.fixed_steps = fixed_steps
+        # a regressor's network predicts standardised targets
+        self.rescale = target_mean is not None
+        if self.rescale:
+            self.register_buffer("target_mean", torch.as_tensor(
+                np.asarray(target_mean, dtype=np.float32)))
+            self.register_buffer("target_scale", torch.as_tensor(
+                np.asarray(target_scale, dtype=np.float32)))
 
     def forward(self, X, lengths=None):
         if self.fixed_steps is not None:
@@ -231,6 +239,8 @@ class _Served(nn.Module):
         out = self.net(X, lengths)
         if self.classifier:
             return torch.softmax(out, dim=1), out.argmax(dim=1)
+        if self.rescale:
+            out = out * self.target_scale + self.target_mean
         return out.reshape(-1) if self.flat_output else out
 
 
@@ -381,6 +391,8 @@ def to_onnx(estimator, path=None, *, opset=None):
         net, classifier=classifier,
         flat_output=not classifier and estimator._y_ndim == 1,
         fixed_steps=estimator.n_features_in_ if kind == "2d" else None,
+        target_mean=getattr(estimator, "target_mean_", None),
+        target_scale=getattr(estimator, "target_scale_", None),
     ).eval()
 
     # an example batch to trace: ragged, with a partial last patch

@@ -20,7 +20,9 @@ cross-validation splitters). Functions, lambdas and objects of any other
 class are refused, both when saving and when loading, with an error that
 names them; a class can be allowed with ``trusted=``. A network is rebuilt
 the way ``fit`` builds it and its weights are loaded into it, so a model
-trained on a GPU loads on a machine without one.
+trained on a GPU loads on a machine without one. What a file may make
+:func:`load` allocate is bounded by :data:`DEFAULT_LIMITS`, checked from
+what the file declares before anything is read.
 
 Values JSON cannot hold as such are written as one-key objects whose key
 starts with ``$`` (``{"$tuple": [...]}``, ``{"$array": "arrays/3.npy"}``,
@@ -53,13 +55,16 @@ import inspect
 import io
 import json
 import math
+import numbers
 import os
 import pathlib
 import re
 import secrets
 import sys
+import types
 import zipfile
 import zlib
+from collections.abc import Mapping
 
 import numpy as np
 import sklearn
@@ -68,7 +73,7 @@ import torch
 from ._warnings import warn_caller
 
 __all__ = [
-    "FORMAT_VERSION", "FormatError", "UntrustedTypeError", "allowed_classes",
+    "DEFAULT_LIMITS", "FORMAT_VERSION", "FormatError", "UntrustedTypeError", "allowed_classes",
     "load", "save",
 ]
 
@@ -106,6 +111,59 @@ _REWRITE_HINT = ("The file is damaged, or was not written by "
 # _Reader._rebuild_net): a crafted validation_fraction of 1 - 1e-12 must not
 # make load allocate a terabyte
 _MAX_PLACEHOLDER = 1_000_000
+
+#: What :func:`load` accepts from a file unless its ``limits=`` says more.
+#: Everything is checked against what the file *declares* before it is
+#: read or allocated:
+#:
+#: * ``"total_size"``: bytes of all parts of the archive together,
+#:   uncompressed (1 GiB);
+#: * ``"array_size"``: bytes of one array part (``arrays/<n>.npy``),
+#:   uncompressed (512 MiB);
+#: * ``"document_size"``: bytes of the JSON document ``model.json``,
+#:   uncompressed (16 MiB; parsed, a document takes less than 50 times its
+#:   size);
+#: * ``"n_parameters"``: parameters of one network (``2**28``, 1 GiB of float32
+#:   weights); a network must also have no more parameters than the weights
+#:   the file stores for it;
+#: * ``"n_threads"``: the largest ``n_threads`` of an estimator (256).
+DEFAULT_LIMITS = types.MappingProxyType({
+    "total_size": 2**30,
+    "array_size": 2**29,
+    "document_size": 2**24,
+    "n_parameters": 2**28,
+    "n_threads": 256,
+})
+
+# the compression methods of the parts load reads: what save writes
+# (deflate) and no compression; bzip2 and LZMA expand far more per byte
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA"}
+
+# parts are read in pieces of this size: zipfile decompresses at most this
+# much at a time, whatever a part's compressed data would expand to
+_CHUNK = 2**20
+
+
+def _resolve_limits(limits):
+    """``DEFAULT_LIMITS`` updated by the ``limits=`` of :func:`load`."""
+    out = dict(DEFAULT_LIMITS)
+    if limits is None:
+        return out
+    if not isinstance(limits, Mapping):
+        raise TypeError(f"limits must be a dict such as {{'total_size': 2**31}}, "
+                        f"not {limits!r}")
+    for key, value in limits.items():
+        if key not in out:
+            raise ValueError(
+                f"limits has the key {key!r}; the limits of load are "
+                f"{', '.join(map(repr, DEFAULT_LIMITS))}."
+            )
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or \
+                value < 1:
+            raise ValueError(f"limits[{key!r}] is {value!r}; give a positive integer.")
+        out[key] = int(value)
+    return out
 
 
 class FormatError(ValueError):
@@ -478,6 +536,10 @@ class _Writer:
         if isinstance(v, pd.TimedeltaIndex):
             return {"$pd_timedeltas": self._array(v.to_numpy()), "freq": freq(),
                     "name": name()}
+        if isinstance(v, pd.PeriodIndex):
+            # periods are whole numbers (ordinals) counted in their frequency
+            return {"$pd_periods": self._array(v.asi8.astype(np.int64)),
+                    "freq": v.freqstr, "name": name()}
         if type(v) is pd.Index:
             dtype = v.dtype
             if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
@@ -496,12 +558,15 @@ class _Writer:
             return {"$pd_timestamp": self.value(utc.to_datetime64(), where), "tz": tz}
         if isinstance(v, pd.Timedelta):
             return {"$pd_timedelta": self.value(v.to_timedelta64(), where)}
+        if isinstance(v, pd.Period):
+            return {"$pd_period": int(v.ordinal), "freq": v.freqstr}
         if isinstance(v, pd.DateOffset):
             return {"$pd_offset": v.freqstr}
         raise UntrustedTypeError(
             f"{where} is a pandas {type(v).__name__}, which cannot be stored "
-            "(a RangeIndex, DatetimeIndex, TimedeltaIndex, an Index of numbers "
-            "or strings, a Timestamp or a Timedelta can); convert it to a NumPy "
+            "(a RangeIndex, DatetimeIndex, TimedeltaIndex, PeriodIndex, an Index "
+            "of numbers or strings, a Timestamp, a Timedelta or a Period can); "
+            "convert it to a NumPy "
             "array or leave it out before saving."
         )
 
@@ -745,8 +810,12 @@ _PD_TEXT_DTYPES = ("object", "str", "string")
 class _Reader:
     """Rebuilds objects from the JSON document, the arrays and the allowlist."""
 
-    def __init__(self, archive, allowed, type_only, device, label):
+    def __init__(self, archive, allowed, type_only, device, label,
+                 limits=DEFAULT_LIMITS, keep_checkpoint=False):
         self.archive = archive
+        self.limits = limits
+        self.keep_checkpoint = keep_checkpoint
+        self.cleared = []  # checkpoint paths of searches set to None
         self.allowed = allowed
         self.type_only = type_only
         self.device = device
@@ -764,18 +833,12 @@ class _Reader:
             raise FormatError(f"the part {name!r} is referred to twice")
         self.read.add(name)
         try:
-            data = self.archive.read(name)
+            data = _read_part(self.archive, name)
         except KeyError:
             raise FormatError(f"the file lacks its part {name!r}") from None
         except _DAMAGED as exc:
             raise FormatError(f"the part {name!r} cannot be read ({exc})") from None
-        try:
-            # read_array reads the .npy format only (np.load would also open
-            # an .npz archive), and never unpickles
-            return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-        except (ValueError, EOFError) as exc:
-            raise FormatError(f"the part {name!r} is not a plain .npy array "
-                              f"({exc})") from None
+        return _npy_array(data, name)
 
     def _class(self, name, where, *, instance=True):
         if not isinstance(name, str):
@@ -909,6 +972,10 @@ class _Reader:
             return torch.from_numpy(arr.copy()).view(torch.bfloat16)
         if name not in _TENSOR_DTYPES:
             raise FormatError(f"{where}: unknown tensor dtype {name!r}")
+        # stored in its own dtype (a conversion could multiply its size)
+        expected = torch.empty(0, dtype=_TENSOR_DTYPES[name]).numpy().dtype
+        if (arr.dtype.kind, arr.dtype.itemsize) != (expected.kind, expected.itemsize):
+            raise FormatError(f"{where}: a {name} tensor stored as {arr.dtype}")
         t = torch.from_numpy(np.array(arr, copy=True))
         return t.to(_TENSOR_DTYPES[name])
 
@@ -1006,6 +1073,34 @@ class _Reader:
             raise FormatError(f"{where}: durations stored as {arr.dtype}")
         return pd.TimedeltaIndex(arr, freq=self._pd_freq(v, where),
                                  name=self._pd_name(v, where))
+
+    def _period_dtype(self, v, where):
+        pd = self._pandas()
+        freq = v.get("freq")
+        if not isinstance(freq, str):
+            raise FormatError(f"{where}: bad period frequency {freq!r}")
+        try:
+            return pd.PeriodDtype(freq)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise FormatError(f"{where}: bad period frequency {freq!r} ({exc})") from None
+
+    def _pd_periods(self, v, where):
+        pd = self._pandas()
+        arr = self._array(v["$pd_periods"])
+        if arr.dtype != np.int64 or arr.ndim != 1:
+            raise FormatError(f"{where}: periods stored as {arr.dtype}, {arr.ndim}-D")
+        dtype = self._period_dtype(v, where)
+        return pd.PeriodIndex(pd.arrays.PeriodArray(arr.copy(), dtype=dtype),
+                              name=self._pd_name(v, where))
+
+    def _pd_period(self, v, where):
+        pd = self._pandas()
+        ordinal = v["$pd_period"]
+        if isinstance(ordinal, bool) or not isinstance(ordinal, int) or \
+                abs(ordinal) > 2**62:
+            raise FormatError(f"{where}: bad period {ordinal!r}")
+        dtype = self._period_dtype(v, where)
+        return pd.Period(ordinal=ordinal, freq=dtype.freq)
 
     def _pd_index(self, v, where):
         pd = self._pandas()
@@ -1109,6 +1204,8 @@ class _Reader:
         state = self._attributes(cls, v["state"], label, params)
         if "net_" in state:
             raise FormatError(f"{label}: a network stored as an attribute")
+        if cls.__module__.startswith("sklstm."):
+            self._check_sklstm_params(cls, params, label)
         if "device" in params and cls.__module__.startswith("sklstm."):
             params["device"] = self._device(cls, params["device"])
         obj = cls(**params)
@@ -1122,6 +1219,22 @@ class _Reader:
         if _is_search(obj) and hasattr(obj, "cv_results_"):
             obj.scorer_ = obj._scorers()[2]
         return obj
+
+    def _check_sklstm_params(self, cls, params, where):
+        """Refuse thread counts above the limit; clear a search's checkpoint
+        path unless ``keep_checkpoint`` (the file's author chose it, and
+        fitting the loaded search would write there)."""
+        threads = params.get("n_threads")
+        if isinstance(threads, numbers.Real) and not isinstance(threads, bool) \
+                and threads > self.limits["n_threads"]:
+            raise _over_limit(f"{where}:", "n_threads asks for", threads,
+                              "n_threads", self.limits, unit="threads")
+        from .search._base import _BaseSearch
+
+        if issubclass(cls, _BaseSearch) and params.get("checkpoint") is not None \
+                and not self.keep_checkpoint:
+            self.cleared.append(params["checkpoint"])
+            params["checkpoint"] = None
 
     def _metadata_requests(self, obj, saved, where):
         requests = self.value(saved, f"{where}._metadata_request")
@@ -1205,6 +1318,7 @@ class _Reader:
                 check_model_size(net, type(est).__name__)
             except ValueError as exc:
                 raise FormatError(f"{where}: {exc}") from None
+            self._check_net_size(net, module_state, where)
             net.initialize()
         try:
             net.module_.load_state_dict(module_state)
@@ -1241,6 +1355,27 @@ class _Reader:
             for group, lr in zip(net.optimizer_.param_groups, lrs):
                 group["lr"] = lr
         est.net_ = net
+
+    def _check_net_size(self, net, module_state, where):
+        """Refuse a network larger than ``limits["n_parameters"]``, or than
+        the weights the file stores for it, before anything is allocated."""
+        try:
+            params = net.get_params_for("module")
+            with torch.random.fork_rng(devices=[]), torch.device("meta"):
+                module = net.module(**params)
+        except Exception:  # pragma: no cover - check_model_size built it so
+            return
+        n = sum(p.numel() for p in module.parameters())
+        if n > self.limits["n_parameters"]:
+            raise _over_limit(f"{where}:", "would build a network of", n,
+                              "n_parameters", self.limits, unit="parameters")
+        stored = sum(t.numel() for t in module_state.values()
+                     if isinstance(t, torch.Tensor))
+        if n > stored:
+            raise FormatError(
+                f"{where}: its parameters would build a network of {n:,} "
+                f"parameters, but the file stores {stored:,} weights for it"
+            )
 
 
 def _check_plain(value, where):
@@ -1285,6 +1420,7 @@ _TAGS = {
     "$pd_timedeltas": _Reader._pd_timedeltas, "$pd_index": _Reader._pd_index,
     "$pd_timestamp": _Reader._pd_timestamp, "$pd_timedelta": _Reader._pd_timedelta,
     "$pd_offset": _Reader._pd_offset,
+    "$pd_periods": _Reader._pd_periods, "$pd_period": _Reader._pd_period,
 }
 
 
@@ -1314,9 +1450,122 @@ def _open(path):
         ) from None
 
 
+class _LimitError(FormatError):
+    """A file over a limit of :func:`load` (not a damaged one)."""
+
+
+def _over_limit(label, what, size, key, limits, unit="bytes"):
+    return _LimitError(
+        f"{label} {what} {size:,} {unit}, more than load accepts "
+        f"({key}={limits[key]:,}; see sklstm.persistence.DEFAULT_LIMITS). If "
+        f"you trust the file, raise the limit: load(..., limits={{{key!r}: "
+        f"{size}}})."
+    )
+
+
+def _check_parts(archive, label, limits):
+    """Refuse an archive whose parts are not what :func:`save` writes, or
+    larger than ``limits``, from its directory alone (nothing is read).
+
+    Duplicate names are refused because zip tools show the first part of a
+    name and :mod:`zipfile` reads the last: inspecting a file could show
+    another model than the one that loads.
+    """
+    infos = archive.infolist()
+    seen = set()
+    for info in infos:
+        if info.filename in seen:
+            raise FormatError(
+                f"{label} holds two parts named {info.filename!r}; save never "
+                "writes such a file, and other zip tools could show another "
+                "part than the one load would read. " + _REWRITE_HINT
+            )
+        seen.add(info.filename)
+    if _DOCUMENT not in seen:
+        return  # _read_document says what the file looks like
+    total = 0
+    for info in infos:
+        name = info.filename
+        if name != _DOCUMENT and not _ARRAY_PART.fullmatch(name):
+            raise FormatError(f"{label} holds the part {name!r}, which save never "
+                              "writes. " + _REWRITE_HINT)
+        if info.flag_bits & 0x1:
+            raise FormatError(f"{label}: its part {name!r} is encrypted, which "
+                              "save never writes. " + _REWRITE_HINT)
+        if info.compress_type not in _METHODS:
+            method = _METHOD_NAMES.get(info.compress_type,
+                                       f"method {info.compress_type}")
+            raise FormatError(
+                f"{label}: its part {name!r} is compressed with {method}; load "
+                "reads only parts stored or compressed with deflate, as save "
+                "writes them. " + _REWRITE_HINT
+            )
+        key = "document_size" if name == _DOCUMENT else "array_size"
+        if info.file_size > limits[key]:
+            raise _over_limit(label, f"declares its part {name!r} as",
+                              info.file_size, key, limits)
+        total += info.file_size
+    if total > limits["total_size"]:
+        raise _over_limit(label, "declares parts of", total, "total_size", limits)
+
+
+def _read_part(archive, name):
+    """The bytes of the part ``name``: never more than its declared size
+    (checked by :func:`_check_parts`), decompressed a piece at a time."""
+    info = archive.getinfo(name)
+    chunks, size = [], 0
+    with archive.open(info) as f:
+        # zipfile stops at the declared size and checks the CRC there
+        while size < info.file_size:
+            chunk = f.read(min(_CHUNK, info.file_size - size))
+            if not chunk:
+                raise EOFError(f"the part {name!r} ends early")
+            chunks.append(chunk)
+            size += len(chunk)
+        if f.read(1):  # pragma: no cover - zipfile stops at the declared size
+            raise EOFError(f"the part {name!r} is longer than it declares")
+    return b"".join(chunks)
+
+
+def _npy_array(data, name):
+    """The array of the ``.npy`` bytes ``data``, its header checked first:
+    the shape and dtype it declares must be exactly the data it holds."""
+    f = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"the .npy format version {version} is not one "
+                             "save writes")
+    except (ValueError, EOFError, SyntaxError, TypeError) as exc:
+        raise FormatError(f"the part {name!r} is not a plain .npy array "
+                          f"({exc})") from None
+    if dtype.hasobject:
+        raise FormatError(f"the part {name!r} is not a plain .npy array (an "
+                          "object array, which needs pickle)")
+    declared = math.prod(shape) * dtype.itemsize
+    held = len(data) - f.tell()
+    if declared != held:
+        raise FormatError(
+            f"the part {name!r} declares an array of shape {shape} and dtype "
+            f"{dtype} ({declared:,} bytes) but holds {held:,} bytes"
+        )
+    f.seek(0)
+    try:
+        # read_array reads the .npy format only (np.load would also open an
+        # .npz archive), and never unpickles
+        return np.lib.format.read_array(f, allow_pickle=False)
+    except (ValueError, EOFError) as exc:  # pragma: no cover - checked above
+        raise FormatError(f"the part {name!r} is not a plain .npy array "
+                          f"({exc})") from None
+
+
 def _read_document(archive, label):
     try:
-        data = archive.read(_DOCUMENT)
+        data = _read_part(archive, _DOCUMENT)
     except KeyError:
         names = archive.namelist()
         what = ""
@@ -1336,7 +1585,7 @@ def _read_document(archive, label):
                           f"JSON ({type(exc).__name__}: {exc}).") from None
 
 
-def load(path, *, device=None, trusted=()):
+def load(path, *, device=None, trusted=(), limits=None, keep_checkpoint=False):
     """Load an estimator, pipeline or search saved by :func:`save`.
 
     No code from the file runs: the document is read as JSON, arrays with
@@ -1358,6 +1607,21 @@ def load(path, *, device=None, trusted=()):
         More classes to accept, as classes or full dotted names; only name
         classes you trust (their constructors run with parameters from the
         file). A file written with ``trusted=`` needs the same here.
+    limits : dict or None, default=None
+        Raise (or lower) the limits of :data:`DEFAULT_LIMITS` on what the
+        file may hold: ``"total_size"``, ``"array_size"`` and
+        ``"document_size"`` (bytes, uncompressed), ``"n_parameters"`` (of a
+        network) and ``"n_threads"``. Keys left out keep their defaults. A
+        file over a limit is refused, from what it declares, before it is
+        read. Raise a limit only for a file you trust.
+    keep_checkpoint : bool, default=False
+        Whether a loaded :class:`~sklstm.BayesSearchCV` or
+        :class:`~sklstm.GeneticSearchCV` keeps the ``checkpoint`` path
+        stored in the file. By default it is set to ``None`` (with a
+        warning naming the path), because the file's author chose that
+        path and fitting the loaded search would write there. Pass ``True``
+        for a file you wrote yourself, or set the path again with
+        ``set_params(checkpoint=...)``.
 
     Returns
     -------
@@ -1372,7 +1636,8 @@ def load(path, *, device=None, trusted=()):
         it is built.
     FormatError
         If the file is not an sklstm model file (a pickle, for instance), is
-        truncated or damaged, or was written in a newer format version.
+        truncated or damaged, declares more than ``limits`` allow, or was
+        written in a newer format version.
     ImportError
         If the file holds pandas indexes (a forecaster fitted on pandas
         data) and pandas is not installed.
@@ -1404,8 +1669,13 @@ def load(path, *, device=None, trusted=()):
 
         _resolve_device(device)  # a clear error for a device not usable here
     allowed, type_only = _resolve_trusted(trusted)
+    limits = _resolve_limits(limits)
     archive, label = _open(path)
     with archive:
+        try:
+            _check_parts(archive, label, limits)
+        except _LimitError as exc:
+            raise FormatError(str(exc)) from None
         document = _read_document(archive, label)
         if not isinstance(document, dict) or document.get("format") != _FORMAT_NAME:
             raise FormatError(f"{label} is not an sklstm model file: its "
@@ -1430,22 +1700,35 @@ def load(path, *, device=None, trusted=()):
                 "attributes of scikit-learn objects may differ between versions. "
                 "Check the loaded model's predictions."
             )
-        reader = _Reader(archive, allowed, type_only, device, label)
+        reader = _Reader(archive, allowed, type_only, device, label, limits,
+                         bool(keep_checkpoint))
         try:
             obj = reader.value(document.get("object"))
         except UntrustedTypeError:
             raise
+        except _LimitError as exc:
+            # a file over a limit is not damaged: no hint to save it again
+            raise FormatError(f"{label} cannot be loaded: {exc}") from None
         except FormatError as exc:
             raise FormatError(f"{label} cannot be loaded: {exc}. "
                               + _REWRITE_HINT) from None
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise FormatError(f"{label} is truncated or damaged ({exc}).") from None
         except (KeyError, TypeError, ValueError, IndexError, AttributeError,
-                RecursionError) as exc:
+                RecursionError, OverflowError, MemoryError) as exc:
             raise FormatError(
                 f"{label} holds a malformed model description "
                 f"({type(exc).__name__}: {exc}). " + _REWRITE_HINT
             ) from None
+    if reader.cleared:
+        paths = ", ".join(sorted({repr(os.fspath(p)) if isinstance(p, (str, os.PathLike))
+                                  else repr(p) for p in reader.cleared}))
+        warn_caller(
+            f"{label} holds a search with checkpoint={paths}; it is loaded with "
+            "checkpoint=None, so that fitting it writes nowhere the file chose. "
+            "Set the path again with set_params(checkpoint=...), or pass "
+            "keep_checkpoint=True to load for a file you wrote yourself."
+        )
     if reader.fallback:
         moved = ", ".join(sorted({f"{name} (device={dev!r})"
                                   for name, dev in reader.fallback}))

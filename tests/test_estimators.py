@@ -122,6 +122,96 @@ def test_regressor_learns():
     assert reg.score(X, y) > 0.8
 
 
+@pytest.mark.parametrize("scale, shift", [(1e-3, 0.0), (1e4, -50.0)])
+def test_regressor_is_invariant_to_the_target_scale(scale, shift):
+    # the network learns standardised targets: a target in other units or
+    # with an offset trains the same network (up to float32 rounding, which
+    # training amplifies), and predictions follow the units
+    X, _ = make_3d(n=60, t=8, f=2)
+    y = np.c_[X[:, -1, 0] * 2.0, X[:, 0, 1]]
+    params = dict(hidden_size=8, conv_filters=4, max_epochs=5, random_state=0)
+    ref = LSTMRegressor(**params).fit(X, y)
+    moved = LSTMRegressor(**params).fit(X, y * scale + shift)
+    np.testing.assert_allclose(moved.target_mean_, y.mean(0) * scale + shift,
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(moved.target_scale_, y.std(0) * scale, rtol=1e-6)
+    np.testing.assert_allclose(moved.predict(X), ref.predict(X) * scale + shift,
+                               rtol=1e-2, atol=1e-2 * scale)
+    np.testing.assert_allclose(moved.loss_curve_, ref.loss_curve_, rtol=1e-2)
+
+
+def test_regressor_has_no_convolutional_branch_by_default():
+    X, _ = make_3d(n=20, t=6, f=1)
+    reg = LSTMRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(X, X[:, -1, 0])
+    assert reg.conv_filters == 0 and reg.net_.module_.conv is None
+    clf = LSTMClassifier(hidden_size=4, max_epochs=1, random_state=0).fit(X, X[:, -1, 0] > 0)
+    assert clf.conv_filters == 64 and clf.net_.module_.conv is not None
+
+
+def test_regressor_target_scaling_is_weighted_and_constant_safe():
+    X, _ = make_3d(n=30, t=6, f=1)
+    y = np.linspace(0.0, 1.0, 30)
+    w = np.ones(30)
+    w[:10] = 0.0
+    reg = LSTMRegressor(**TINY).fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(reg.target_mean_, [y[10:].mean()])
+    np.testing.assert_allclose(reg.target_scale_, [y[10:].std()])
+    const = LSTMRegressor(**TINY).fit(X, np.full(30, 7.0))
+    assert const.target_scale_.tolist() == [1.0]
+    assert np.isfinite(const.predict(X)).all()
+
+
+def _fewer_auto_steps(monkeypatch):
+    """"auto" at 150 steps and at least 5 epochs: the rule, ten times faster."""
+    import sklstm._estimators as estimators
+
+    monkeypatch.setattr(estimators, "_AUTO_STEPS", 150)
+    monkeypatch.setattr(estimators, "_AUTO_MIN_EPOCHS", 5)
+
+
+def test_max_epochs_auto_trains_small_sets_for_enough_steps(monkeypatch):
+    _fewer_auto_steps(monkeypatch)
+    X, y = make_3d(n=40, t=4, f=1)
+    params = dict(hidden_size=2, conv_filters=0, batch_size=4, random_state=0)
+    # 40 sequences in batches of 4: 10 batches an epoch, 150 steps = 15 epochs
+    clf = LSTMClassifier(max_epochs="auto", **params).fit(X, y)
+    assert clf.max_epochs_ == 15
+    assert clf.n_iter_ == 15 and len(clf.loss_curve_) == 15
+    # the early-stopping hold-out is not trained on: 36 sequences, 9 batches
+    es = LSTMClassifier(max_epochs="auto", early_stopping=True, n_iter_no_change=1000,
+                        **params).fit(X, y)
+    assert es.max_epochs_ == 17
+    # an int is kept as it is
+    assert LSTMRegressor(max_epochs=3, **params).fit(X, y * 1.0).max_epochs_ == 3
+    # never fewer than the floor of epochs; a set in one batch gets all steps
+    from sklstm._estimators import _resolve_max_epochs
+    assert _resolve_max_epochs("auto", 10_000, 16) == 5
+    assert _resolve_max_epochs("auto", 16, 16) == 150
+    # the classifier's default is "auto"; the regressor's stays 100
+    assert LSTMClassifier().max_epochs == "auto"
+    assert LSTMRegressor().max_epochs == 100
+
+
+def test_max_epochs_auto_defaults():
+    from sklstm._estimators import _resolve_max_epochs
+
+    # 36 sequences in batches of 16 make 3 steps an epoch: 1500 steps
+    assert _resolve_max_epochs("auto", 36, 16) == 500
+    assert _resolve_max_epochs("auto", 10_000, 16) == 100  # the floor
+
+
+def test_max_epochs_auto_sets_the_schedule_length(monkeypatch):
+    _fewer_auto_steps(monkeypatch)
+    X, y = make_3d(n=40, t=4, f=1)
+    clf = LSTMClassifier(max_epochs="auto", hidden_size=2, conv_filters=0,
+                         batch_size=8, lr_schedule="cosine", random_state=0)
+    clf.fit(X, y)  # 5 batches an epoch: 30 epochs
+    assert clf.max_epochs_ == 30
+    # the cosine schedule spans the epochs "auto" chose
+    scheduler = dict(clf.net_.callbacks_)["lr_schedule"]
+    assert scheduler.lr_scheduler_.T_max == 30
+
+
 def test_token_input_with_embedding():
     rng = np.random.RandomState(0)
     # class 1 sequences contain token 5; padding 0 at the end

@@ -619,6 +619,10 @@ def test_forecaster_fitted_on_pandas_series_round_trip(tmp_path):
         pd.Series(values, index=pd.date_range("2021-01-01", periods=40, freq="MS")),
         pd.Series(values),  # a RangeIndex
         pd.Series(values, index=pd.Index(np.arange(40) * 2.0)),
+        # periods: the index and a Period cutoff
+        pd.Series(values, index=pd.period_range("2001Q1", periods=40, freq="Q",
+                                                name="quarter")),
+        pd.Series(values, index=pd.period_range("1990", periods=40, freq="Y")),
     ]
     for series in cases:
         fc = LSTMForecaster(lookback=6, horizon=3, hidden_size=4, max_epochs=1,
@@ -635,6 +639,17 @@ def test_forecaster_fitted_on_pandas_series_round_trip(tmp_path):
             pd.testing.assert_series_equal(got, expected)
         else:
             np.testing.assert_array_equal(got, expected)
+
+
+def test_bad_periods_are_refused(tmp_path):
+    pytest.importorskip("pandas")
+    from sklstm.persistence import _Reader
+
+    reader = _Reader.__new__(_Reader)
+    for bad in ({"$pd_period": 3, "freq": "no such"}, {"$pd_period": 3, "freq": 7},
+                {"$pd_period": 2**70, "freq": "M"}, {"$pd_period": True, "freq": "M"}):
+        with pytest.raises(FormatError, match="period"):
+            _Reader._pd_period(reader, bad, "x")
 
 
 def test_other_pandas_objects_are_refused_clearly(tmp_path):

@@ -56,6 +56,18 @@ def test_interrupt_during_fit_propagates(monkeypatch, hook, when, early_stopping
         clf.fit(X, y)
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_interrupt_in_the_last_epochs_end_hooks_propagates(monkeypatch, early_stopping):
+    # the last epoch's history row is complete when its on_epoch_end hooks
+    # run; skorch swallows a Ctrl-C there all the same, and fit must not
+    # return as if nothing happened
+    X, y = make_3d()
+    _interrupt_at(monkeypatch, "on_epoch_end", 3)
+    clf = LSTMClassifier(**TINY, early_stopping=early_stopping, n_iter_no_change=50)
+    with pytest.raises(KeyboardInterrupt, match=r"interrupted after 3 of 3 epoch"):
+        clf.fit(X, y)
+
+
 def test_interrupt_during_partial_fit_propagates(monkeypatch):
     X, y = make_3d()
     reg = LSTMRegressor(**TINY).partial_fit(X, y.astype(float))
@@ -417,3 +429,46 @@ def test_class_weights_must_be_finite_and_non_negative(weight):
     with pytest.raises(ValueError, match="class_weight has weights.*>= 0"):
         LSTMClassifier(**TINY, class_weight={0: weight, 1: 1.0}).fit(X, y)
     LSTMClassifier(**TINY, class_weight={0: 0.0, 1: 2.0}).fit(X, y)  # zero is fine
+
+
+@pytest.mark.parametrize("layout", ["3d", "2d", "ragged"])
+def test_input_too_large_for_float32_is_refused(layout):
+    # finite in float32, but squares overflow and the gates saturate: such a
+    # fit used to train without learning anything and without an error
+    X, y = make_3d()
+    huge = X * 1e30
+    if layout == "2d":
+        huge = huge[:, :, 0]
+    elif layout == "ragged":
+        huge = list(huge)
+    with pytest.raises(ValueError, match=r"as large as [0-9.]+e\+30 in magnitude.*"
+                                         r"SequenceScaler"):
+        LSTMClassifier(**TINY).fit(huge, y)
+    clf = LSTMClassifier(**dict(TINY, max_epochs=1)).fit(X, y)
+    with pytest.raises(ValueError, match="as large as"):
+        clf.predict(X * 1e30)
+
+
+def test_scaling_huge_input_in_a_pipeline_trains():
+    from sklearn.pipeline import make_pipeline
+
+    from sklstm.preprocessing import SequenceScaler
+
+    X, y = make_3d()
+    pipe = make_pipeline(SequenceScaler(), LSTMClassifier(**dict(TINY, max_epochs=1)))
+    pipe.fit(X * 1e30, y)
+    np.testing.assert_allclose(pipe[0].transform(X * 1e30), pipe[0].fit(X).transform(X),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_interrupt_in_the_last_epochs_end_hooks_stops_a_serial_search(monkeypatch):
+    from sklstm import GeneticSearchCV
+
+    X, y = make_3d()
+    _interrupt_at(monkeypatch, "on_epoch_end", 2)  # the first fit's last epoch
+    search = GeneticSearchCV(LSTMClassifier(**dict(TINY, max_epochs=2)),
+                             {"hidden_size": [3, 4]}, population_size=2,
+                             n_generations=1, cv=2, random_state=0)
+    with pytest.raises(KeyboardInterrupt, match="interrupted after 2 of 2 epoch"):
+        search.fit(X, y)
+    assert not hasattr(search, "cv_results_")

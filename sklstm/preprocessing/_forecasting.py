@@ -4,11 +4,12 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.model_selection import TimeSeriesSplit
 from sklearn.utils import indexable
 
 from .._sklearn_compat import safe_indexing as _safe_indexing
 
-__all__ = ["make_windows", "seasonal_naive_forecast", "train_test_split_series"]
+__all__ = ["ForecastSplit", "make_windows", "seasonal_naive_forecast", "train_test_split_series"]
 
 
 # --------------------------------------------------------------------------
@@ -271,3 +272,110 @@ def seasonal_naive_forecast(history, horizon=1, season_length=1, target=None):
         )
     idx = length - season_length + np.arange(horizon) % season_length
     return arr[..., idx]
+
+
+class ForecastSplit(TimeSeriesSplit):
+    """Folds in time order that each test the ``horizon`` steps after their past.
+
+    For one series, scikit-learn's
+    :class:`~sklearn.model_selection.TimeSeriesSplit` with
+    ``test_size=horizon`` (the same folds: expanding training periods, each
+    followed by its test period, the last ending with the series), with a
+    clear error when the series is too short for the folds, counting the
+    training steps every fold needs.
+
+    For many series in long format (a pandas object with a MultiIndex of
+    series id and time, rows of each series in time order), every series is
+    cut at its own end: fold ``k`` (the last one ``k = 0``) tests the
+    ``horizon`` steps that end ``k * horizon`` steps before each series'
+    end and trains on all the steps before them (less ``gap``). A series
+    with fewer than ``min_series_size`` training steps in a fold is left
+    out of that fold; the longest series needs ``min_train_size``.
+
+    Parameters
+    ----------
+    n_splits : int, default=3
+        Number of folds.
+    horizon : int, default=1
+        Steps in every test period.
+    min_train_size : int, default=1
+        Steps the first (shortest) training period needs at least (of the
+        longest series, in long format). An
+        :class:`~sklstm.LSTMForecaster` needs ``horizon + 1``, plus
+        ``seasonal_period``.
+    min_series_size : int, default=1
+        In long format: training steps a series needs to take part in a
+        fold (an :class:`~sklstm.LSTMForecaster` forecasts from
+        ``seasonal_period + 1``).
+    gap : int, default=0
+        Steps left out between every training and test period.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm.forecasting import ForecastSplit
+    >>> cv = ForecastSplit(n_splits=2, horizon=3)
+    >>> [(len(train), test.tolist()) for train, test in cv.split(np.arange(10))]
+    [(4, [4, 5, 6]), (7, [7, 8, 9])]
+    """
+
+    def __init__(self, n_splits=3, *, horizon=1, min_train_size=1, min_series_size=1, gap=0):
+        super().__init__(n_splits=n_splits, test_size=horizon, gap=gap)
+        self.horizon = horizon
+        self.min_train_size = min_train_size
+        self.min_series_size = min_series_size
+
+    def split(self, X, y=None, groups=None):
+        """Indices of the training and test period of every fold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, ...), or pandas object in long format
+            The series (only its length, or its series ids, are used).
+        y, groups : None
+            Ignored; there for scikit-learn's splitter interface.
+
+        Yields
+        ------
+        train, test : ndarray
+            Positions of the fold's training and test steps (rows).
+        """
+        horizon = _positive_int(self.horizon, "horizon")
+        n_splits = _positive_int(self.n_splits, "n_splits")
+        min_train = _positive_int(self.min_train_size, "min_train_size")
+        index = getattr(X, "index", None)
+        if type(index).__name__ == "MultiIndex" and index.nlevels == 2:
+            yield from self._split_long(index, n_splits, horizon, min_train)
+            return
+        n = len(indexable(X)[0])
+        self._check_length(n, n_splits, horizon, min_train, "The series has")
+        yield from super().split(X, y, groups)
+
+    def _check_length(self, n, n_splits, horizon, min_train, what):
+        first = n - self.gap - n_splits * horizon
+        if first < min_train:
+            raise ValueError(
+                f"{what} {n} time steps, too few for {n_splits} folds "
+                f"that each test {horizon} steps (horizon) after at least "
+                f"{min_train} training steps{f' and a gap of {self.gap}' if self.gap else ''}"
+                f": that needs {min_train + self.gap + n_splits * horizon}. Pass "
+                "fewer folds (cv=2), a shorter horizon, or your own folds as "
+                "cv=[(train_indices, test_indices), ...]."
+            )
+
+    def _split_long(self, index, n_splits, horizon, min_train):
+        min_series = _positive_int(self.min_series_size, "min_series_size")
+        codes = np.asarray(index.codes[0])  # the series id of every row
+        rows = [np.flatnonzero(codes == c) for c in np.unique(codes)]
+        self._check_length(max(len(r) for r in rows), n_splits, horizon, min_train,
+                           "The longest series has")
+        for k in range(n_splits - 1, -1, -1):
+            train, test = [], []
+            for r in rows:
+                end = len(r) - k * horizon
+                stop = end - horizon - self.gap
+                if stop < min_series:
+                    continue
+                train.append(r[:stop])
+                test.append(r[end - horizon:end])
+            yield np.sort(np.concatenate(train)), np.sort(np.concatenate(test))

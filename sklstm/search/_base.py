@@ -28,7 +28,7 @@ from sklearn import get_config
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.model_selection import TimeSeriesSplit, check_cv
+from sklearn.model_selection import check_cv
 from sklearn.utils import get_tags, indexable
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -196,24 +196,23 @@ def fill_doc(cls, unit):
 
 
 def _time_ordered_cv(estimator, cv):
-    """Folds in time order for a forecaster given ``cv=None`` or an int.
+    """The folds an estimator declares for itself, given ``cv=None`` or an int.
 
     A forecaster (alone or as a pipeline's last step) scores the steps that
-    follow its training period, so the default folds are scikit-learn's
-    ``TimeSeriesSplit`` with a test period of the forecaster's horizon
-    (expanding training windows, none of which sees its test period);
-    ``None`` for other estimators or an explicit splitter.
+    follow its training period, so it declares folds in time order through
+    its ``_default_cv(n_splits)`` (expanding training windows, none of which
+    sees its test period, and a clear error for a series too short for
+    them); ``None`` for other estimators or an explicit splitter.
     """
-    from .._forecaster import LSTMForecaster
-
     if cv is not None and not isinstance(cv, numbers.Integral):
         return None
     final = estimator
     while hasattr(final, "steps"):
         final = final.steps[-1][1]
-    if not isinstance(final, LSTMForecaster):
+    default_cv = getattr(final, "_default_cv", None)
+    if not callable(default_cv):
         return None
-    return TimeSeriesSplit(n_splits=3 if cv is None else int(cv), test_size=final.horizon)
+    return default_cv(3 if cv is None else int(cv))
 
 
 # --------------------------------------------------------- the strategy

@@ -171,12 +171,40 @@ def _numpy_dtype(text):
     return dtype
 
 
-def _decode(obj):
-    """Inverse of :func:`_encode`; raises :class:`_Invalid` on anything else."""
+class _Budget:
+    """Bytes the NumPy values of a checkpoint may still take when decoded.
+
+    A checkpoint of ``size`` bytes holds at most ``8 * size + 1 MiB`` of
+    them (a value written as JSON takes at least a quarter of the bytes it
+    takes in memory, plus room for string arrays wider than their items):
+    a crafted ``{"$nd": "<U100000000", ...}`` of a few bytes is refused
+    before NumPy allocates anything.
+    """
+
+    def __init__(self, size):
+        self.left = 8 * size + 2**20
+
+    def take(self, dtype, count):
+        nbytes = dtype.itemsize * count
+        if nbytes > self.left:
+            raise _Invalid(
+                f"an array of {count:,} values of dtype {dtype} ({nbytes:,} "
+                "bytes), more than a checkpoint of this size holds"
+            )
+        self.left -= nbytes
+
+
+def _decode(obj, budget=None):
+    """Inverse of :func:`_encode`; raises :class:`_Invalid` on anything else.
+
+    ``budget`` (a :class:`_Budget`) bounds the memory of NumPy values.
+    """
     if obj is None or isinstance(obj, (bool, str, int, float)):
         return obj
+    if budget is None:
+        budget = _Budget(2**20)
     if isinstance(obj, list):
-        return [_decode(v) for v in obj]
+        return [_decode(v, budget) for v in obj]
     if not isinstance(obj, dict) or not obj:
         raise _Invalid(f"unexpected value {obj!r}")
     tag = next(iter(obj))
@@ -185,13 +213,13 @@ def _decode(obj):
             raise _Invalid(f"unexpected float {obj[tag]!r}")
         return float(obj[tag])
     if tag == "$tuple" and len(obj) == 1 and isinstance(obj[tag], list):
-        return tuple(_decode(v) for v in obj[tag])
+        return tuple(_decode(v, budget) for v in obj[tag])
     if tag == "$dict" and len(obj) == 1 and isinstance(obj[tag], list):
         out = {}
         for pair in obj[tag]:
             if not isinstance(pair, list) or len(pair) != 2:
                 raise _Invalid("a malformed dict")
-            out[_decode(pair[0])] = _decode(pair[1])
+            out[_decode(pair[0], budget)] = _decode(pair[1], budget)
         return out
     if tag == "$ref" and len(obj) == 1:
         ref = obj[tag]
@@ -200,12 +228,23 @@ def _decode(obj):
             raise _Invalid("a malformed parameter reference")
         return _Ref(ref[0], ref[1])
     if tag == "$np" and set(obj) == {"$np", "v"}:
-        return np.array(_decode(obj["v"]), dtype=_numpy_dtype(obj["$np"]))[()]
+        dtype = _numpy_dtype(obj["$np"])
+        value = _decode(obj["v"], budget)
+        if not isinstance(value, (bool, int, float, str)):
+            raise _Invalid("a malformed NumPy scalar")
+        budget.take(dtype, 1)
+        return np.array(value, dtype=dtype)[()]
     if tag == "$nd" and set(obj) == {"$nd", "shape", "v"}:
-        shape = obj["shape"]
-        if not isinstance(shape, list) or not all(type(n) is int for n in shape):
+        dtype = _numpy_dtype(obj["$nd"])
+        shape, values = obj["shape"], _decode(obj["v"], budget)
+        if not isinstance(shape, list) or not all(type(n) is int and n >= 0
+                                                  for n in shape):
             raise _Invalid("a malformed array shape")
-        return np.array(_decode(obj["v"]), dtype=_numpy_dtype(obj["$nd"])).reshape(shape)
+        if not isinstance(values, list) or math.prod(shape) != len(values) or not all(
+                isinstance(v, (bool, int, float, str)) for v in values):
+            raise _Invalid("an array whose values do not fill its shape")
+        budget.take(dtype, len(values))
+        return np.array(values, dtype=dtype).reshape(shape)
     raise _Invalid(f"an unknown tag {tag!r}")
 
 
@@ -324,7 +363,7 @@ def _parse_segment(segment):
     return segment
 
 
-def _parse_content(content):
+def _parse_content(content, size):
     """Fingerprint, seeds, batches and their JSON, from the file's JSON content."""
     if not isinstance(content, dict) or set(content) != {"fingerprint", "seeds", "batches"}:
         raise _Invalid("the content is not that of a checkpoint")
@@ -337,12 +376,13 @@ def _parse_content(content):
             type(s) is int for s in seeds)):
         raise _Invalid("the seeds are malformed")
     batches, raws = [], []
+    budget = _Budget(size)
     fields = {"keys", "extra", "scores", "segments", "n_fits", "n_epochs"}
     _check_type(content["batches"], list, "the list of batches")
     for raw in content["batches"]:
         if not isinstance(raw, dict) or set(raw) != fields:
             raise _Invalid("a stored batch is malformed")
-        batch = {name: _decode(raw[name]) for name in fields}
+        batch = {name: _decode(raw[name], budget) for name in fields}
         raws.append(raw)
         keys = _check_type(batch["keys"], list, "a batch's keys")
         if not all(isinstance(k, tuple) for k in keys):
@@ -411,8 +451,9 @@ def _parse_file(data, shown):
             f"copied), so none of it is used. {_FIX}"
         )
     try:
-        return _parse_content(json.loads(body))
-    except (_Invalid, ValueError, RecursionError, TypeError) as exc:
+        return _parse_content(json.loads(body), len(body))
+    except (_Invalid, ValueError, RecursionError, TypeError, OverflowError,
+            MemoryError) as exc:
         raise ValueError(
             f"The checkpoint {shown!r} is not a valid search checkpoint ({exc}), "
             f"though its checksum matches. {_FIX}"

@@ -16,8 +16,14 @@ every task. Under that backend :func:`put_once` puts them there once per
 search and the tasks carry small references (:class:`RayData`) instead, which
 :func:`resolve` turns back into the data in the worker (for NumPy arrays a
 read-only view of the shared object store, not a copy).
+
+Scattered data lives only in the workers' memory: if every worker that holds
+it dies, Dask cannot recompute it, and the next batch fails with a bare
+``FutureCancelledError`` ("... already forgotten"). :func:`scatter_once`
+turns that into an error that says which data was lost and why.
 """
 
+from concurrent.futures import CancelledError
 from contextlib import contextmanager, suppress
 
 import joblib
@@ -67,6 +73,11 @@ def scatter_once(*arrays):
             keep.append(item)
     try:
         yield
+    except CancelledError as exc:
+        lost = [f for f in futures if getattr(f, "status", "finished") != "finished"]
+        if not lost:
+            raise
+        raise RuntimeError(_lost_message(backend.client, exc)) from exc
     finally:
         for item in items:
             backend.data_futures.pop(id(item), None)
@@ -74,6 +85,26 @@ def scatter_once(*arrays):
             keep[:] = [k for k in keep if all(k is not item for item in items)]
         with suppress(Exception):
             backend.client.cancel(futures)
+
+
+def _lost_message(client, exc):
+    """What to say when the data of :func:`scatter_once` is gone."""
+    try:
+        n_workers = len(client.scheduler_info()["workers"])
+    except Exception:  # noqa: BLE001 - the scheduler itself may be gone
+        n_workers = None
+    remain = ("no worker is left" if n_workers == 0 else
+              "the number of workers left is unknown" if n_workers is None else
+              f"{n_workers} worker(s) are up now, none of them holding it")
+    return (
+        "The Dask cluster lost the training data (X and y) that this search "
+        "had sent to its workers: every worker that held it died or left, and "
+        f"Dask cannot recompute data sent from here ({remain}; Dask said: "
+        f"{exc}). Check the workers' logs (a worker that exceeds its memory "
+        "limit is killed), keep the workers up during the search, and fit "
+        "again; with checkpoint= the search resumes after its last finished "
+        "batch."
+    )
 
 
 def _ray_backend_active():

@@ -131,6 +131,13 @@ def make_fidelity(search, subspaces):
     max_resource = search.max_resource
     if max_resource is None:
         max_resource = estimator.get_params(deep=True)[name]
+        if max_resource == "auto":
+            raise ValueError(
+                f"resource='max_epochs' needs a fixed budget, but {name}='auto' "
+                "depends on the size of each training fold; set max_resource "
+                f"(the epochs of the last rung, e.g. max_resource=300) or an "
+                f"integer {name}."
+            )
     factor = search.reduction_factor
     min_resource = search.min_resource
     if min_resource is None:

@@ -494,7 +494,8 @@ def default_lstm_space(estimator=None):
     ``dropout``      ``Real(0.0, 0.5)``
     ``lr``           ``Real(1e-3, 1e-2, prior="log-uniform")``
     ``batch_size``   ``Categorical([16, 32])``
-    ``conv_filters`` ``Categorical([32, 64])``
+    ``conv_filters`` ``Categorical([32, 64])``, plus the estimator's own
+                     value (0 for :class:`~sklstm.LSTMRegressor`)
     ``pooling``      ``Categorical(["attention", "last", "mean"])``
     ================ ======================================================
 
@@ -558,6 +559,13 @@ def default_lstm_space(estimator=None):
     found = estimator if not prefix else estimator.get_params(deep=True)[prefix[:-2]]
     if not isinstance(found, _lstm_base_class()[0]):
         space = _forecaster_space(found)
+    else:
+        # the estimator's own branch width is always a choice (the
+        # regressor's default, 0, is no branch)
+        own = found.get_params()["conv_filters"]
+        choices = space["conv_filters"].categories
+        if isinstance(own, int) and own not in choices:
+            space["conv_filters"] = Categorical(sorted(set(choices) | {own}))
     return {prefix + name: dim for name, dim in space.items()}
 
 

@@ -1,9 +1,14 @@
 """Both searchers on a real Dask cluster through joblib's Dask backend."""
 
 import logging
+import os
+import signal
+from concurrent.futures import CancelledError
 
 import joblib
+import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.tree import DecisionTreeClassifier
 
 from sklstm.search import GeneticSearchCV
@@ -73,3 +78,45 @@ def test_scatter_is_released_and_user_scatter_respected(client, scatter_log):
     scatter_log.clear()
     search.fit(X, y)
     assert scatter_log == []
+
+
+class KillsItsWorker(ClassifierMixin, BaseEstimator):
+    """A classifier whose first fit outside the process ``main`` kills the
+    process it runs in, as a worker's memory limit does."""
+
+    def __init__(self, flag=None, main=None, depth=1):
+        self.flag = flag
+        self.main = main
+        self.depth = depth
+
+    def fit(self, X, y):
+        if os.getpid() != self.main and not os.path.exists(self.flag):
+            with open(self.flag, "w") as f:
+                f.write(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_losing_every_worker_names_the_lost_data(tmp_path):
+    # one worker (two threads, so that joblib runs the fits there) holds the
+    # scattered X and y; when it dies they are gone for good
+    X, y = data(n_samples=60)
+    flag = str(tmp_path / "killed")
+    search = GeneticSearchCV(KillsItsWorker(flag, os.getpid()), {"depth": (1, 6)},
+                             population_size=3, n_generations=1, cv=2,
+                             random_state=0, n_jobs=2)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True,
+        dashboard_address=None, silence_logs=logging.CRITICAL,
+    ) as cluster, distributed.Client(cluster):
+        with joblib.parallel_backend("dask"), pytest.raises(
+                RuntimeError, match=r"lost the training data \(X and y\)") as info:
+            search.fit(X, y)
+    assert os.path.exists(flag)  # a worker was killed
+    message = str(info.value)
+    assert "died or left" in message and "checkpoint=" in message
+    assert isinstance(info.value.__cause__, CancelledError)  # Dask's own error

@@ -501,3 +501,15 @@ def test_lr_schedule_spans_the_rungs(kind, schedule, n_jobs, monkeypatch):
         one_go = clone(est).set_params(**params).fit(X[train], y[train])
         np.testing.assert_allclose(one_go.loss_curve_, rec.rungs[-1]["curves"][cand, s],
                                    rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [BayesSearchCV, GeneticSearchCV])
+def test_auto_epochs_need_a_fixed_budget(cls):
+    # "auto" depends on each fold's size; the rungs need one number
+    X = np.random.RandomState(0).normal(size=(12, 4, 1)).astype(np.float32)
+    y = np.arange(12) % 2
+    pipe = make_pipeline(LSTMClassifier(max_epochs="auto", hidden_size=2))
+    search = cls(pipe, {"lstmclassifier__lr": (1e-3, 1e-1, "log-uniform")},
+                 resource="max_epochs", cv=2)
+    with pytest.raises(ValueError, match=r"lstmclassifier__max_epochs='auto'.*max_resource"):
+        search.fit(X, y)

@@ -119,13 +119,15 @@ def test_default_space_unprefixed():
     assert default_lstm_space() is not space  # a new dict each time
 
 
-def test_the_estimators_defaults_lie_in_the_default_space():
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_the_estimators_defaults_lie_in_the_default_space(kind):
     # so that a search with the default space starts from the defaults
-    from sklstm import LSTMClassifier
+    # (the regressor's default, no convolutional branch, included)
+    from sklstm import LSTMClassifier, LSTMRegressor
     from sklstm.search._space import _parse_search_spaces, initial_keys
 
-    est = LSTMClassifier()
-    subspaces = _parse_search_spaces(default_lstm_space(), est)
+    est = LSTMClassifier() if kind == "classifier" else LSTMRegressor()
+    subspaces = _parse_search_spaces(default_lstm_space(est), est)
     keys = initial_keys(subspaces, est, "estimator")
     assert len(keys) == 1
     params = subspaces[0].params(keys[0][1])
