@@ -30,8 +30,14 @@ name                                                   used for
 (scikit-learn >= 1.8, where present)                   to the scorer without
                                                        metadata routing, as
                                                        ``BaseSearchCV`` does there
+``_VisualBlock`` (``sklearn.utils._repr_html.estimator``  a search's HTML display
+>= 1.7, ``sklearn.utils._estimator_html_repr`` before)   showing the refitted
+                                                       ``best_estimator_``, as
+                                                       ``BaseSearchCV`` does
 =====================================================  ==========================
 """
+
+from inspect import signature
 
 import sklearn
 from sklearn import get_config
@@ -43,8 +49,10 @@ __all__ = [
     "Interval",
     "InvalidParameterError",
     "RealNotInt",
+    "SEARCHES_WEIGH_SCORES",
     "StrOptions",
     "call_with_callbacks",
+    "estimator_block",
     "fit_context",
     "parameter_constraints",
     "root_callback_context",
@@ -100,6 +108,32 @@ except ImportError:  # older scikit-learn: no callbacks to support
     with_callbacks = None
 
 
+try:  # scikit-learn >= 1.7
+    from sklearn.utils._repr_html.estimator import _VisualBlock
+except ImportError:  # pragma: no cover - scikit-learn 1.6
+    try:
+        from sklearn.utils._estimator_html_repr import _VisualBlock
+    except ImportError:
+        _VisualBlock = None
+
+
+def estimator_block(key, estimator):
+    """The HTML display block of a meta-estimator showing one inner estimator.
+
+    What ``BaseSearchCV._sk_visual_block_`` returns: ``estimator`` in a box
+    named ``"<key>: <class name>"``.
+    """
+    if _VisualBlock is None:  # pragma: no cover - a scikit-learn that moved it
+        raise _missing("_VisualBlock (the HTML display of estimators)",
+                       "neither sklearn.utils._repr_html.estimator nor "
+                       "sklearn.utils._estimator_html_repr has it")
+    return _VisualBlock(
+        "parallel", [estimator],
+        names=[f"{key}: {type(estimator).__name__}"],
+        name_details=[str(estimator)],
+    )
+
+
 def validate_own_params(estimator):
     """Validate ``estimator``'s parameters against its ``_parameter_constraints``.
 
@@ -136,16 +170,35 @@ def call_with_callbacks(estimator, function, *args):
     return with_callbacks(lambda _estimator, *rest: function(*rest))(estimator, *args)
 
 
+def _searches_weigh_scores():
+    from sklearn.metrics import get_scorer
+
+    return hasattr(get_scorer("accuracy"), "_accept_sample_weight")
+
+
+#: Whether this scikit-learn's searches, without metadata routing, score with
+#: the ``sample_weight`` given to ``fit`` (and warn about a scorer that cannot
+#: take it): scikit-learn >= 1.8, whose scorers answer ``_accept_sample_weight``.
+SEARCHES_WEIGH_SCORES = _searches_weigh_scores()
+
+
 def scorer_accepts_sample_weight(scorer):
     """Whether a scorer takes ``sample_weight`` (scikit-learn >= 1.8 asks it).
 
     Without metadata routing, recent scikit-learn searches forward
     ``sample_weight`` to a scorer that accepts it; older ones never do. A
-    scorer object answers through ``_accept_sample_weight`` where it has one.
+    scorer object answers through ``_accept_sample_weight`` where it has one;
+    a plain callable (``scoring=callable``) by naming ``sample_weight``, as
+    ``BaseSearchCV`` asks it, where the scorer objects answer.
     """
     accept = getattr(scorer, "_accept_sample_weight", None)
     if accept is None:
-        return False
+        if not SEARCHES_WEIGH_SCORES or not callable(scorer):
+            return False
+        try:
+            return "sample_weight" in signature(scorer).parameters
+        except (TypeError, ValueError):  # pragma: no cover - no signature to read
+            return False
     try:
         return bool(accept())
     except Exception:  # pragma: no cover - a scorer that cannot tell

@@ -130,3 +130,15 @@ def test_scorer_sample_weight_question():
     if hasattr(scorer, "_accept_sample_weight"):
         assert answer, _explain("the scorers' _accept_sample_weight")
     assert compat.scorer_accepts_sample_weight(lambda est, X, y: 0.0) is False
+    # a callable naming sample_weight takes it where the searches ask scorers
+    named = compat.scorer_accepts_sample_weight(lambda est, X, y, sample_weight=None: 0.0)
+    assert named is compat.SEARCHES_WEIGH_SCORES
+    assert compat.SEARCHES_WEIGH_SCORES is hasattr(scorer, "_accept_sample_weight")
+
+
+def test_estimator_block_for_the_html_display():
+    block = compat.estimator_block("best_estimator_", LogisticRegression(C=0.5))
+    for attr in ("kind", "estimators", "names", "name_details"):
+        assert hasattr(block, attr), _explain(f"_VisualBlock.{attr}")
+    assert block.kind == "parallel", _explain("_VisualBlock")
+    assert block.names == ["best_estimator_: LogisticRegression"], _explain("_VisualBlock")

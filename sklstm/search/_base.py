@@ -43,9 +43,11 @@ from .._warnings import warn_caller
 from .._sklearn_compat import (
     CallbackSupportMixin,
     HasMethods,
+    SEARCHES_WEIGH_SCORES,
     Interval,
     StrOptions,
     call_with_callbacks,
+    estimator_block,
     root_callback_context,
     scorer_accepts_sample_weight,
     validate_own_params,
@@ -53,7 +55,7 @@ from .._sklearn_compat import (
 from . import _fidelity
 from ._checkpoint import checkpoint_context
 from ._distributed import put_once, scatter_once
-from ._evaluation import FoldPlan, n_samples
+from ._evaluation import FoldPlan, callback_metadata, n_samples
 from ._run import (
     _check_callbacks,
     _draw_seeds,
@@ -372,6 +374,13 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         tags.array_api_support = inner.array_api_support
         return tags
 
+    def _sk_visual_block_(self):
+        # the HTML display shows the refitted best estimator once there is
+        # one, as GridSearchCV's does
+        if hasattr(self, "best_estimator_"):
+            return estimator_block("best_estimator_", self.best_estimator_)
+        return estimator_block("estimator", self.estimator)
+
     # -- scoring and routing --------------------------------------------------
     def _scorers(self):
         """``(scorer, metric_names, scorer_)`` of the search.
@@ -431,7 +440,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
                    method_mapping=MethodMapping().add(caller="fit", callee="split"))
         return router
 
-    def _route(self, params, scorer):
+    def _route(self, params, scorer, by_metric):
         """Split ``fit``'s parameters between the estimator, splitter and scorer."""
         if _routing_enabled():
             routed = process_routing(self, "fit", **params)
@@ -440,10 +449,29 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         params = dict(params)
         groups = params.pop("groups", None)
         score = {}
-        if (params.get("sample_weight") is not None
-                and scorer_accepts_sample_weight(scorer)):
+        if (params.get("sample_weight") is not None and SEARCHES_WEIGH_SCORES
+                and self._scoring_takes_weights(scorer, by_metric)):
             score["sample_weight"] = params["sample_weight"]
         return _Routed(params, {"groups": groups}, score)
+
+    def _scoring_takes_weights(self, scorer, by_metric):
+        """Whether the scorer(s) take ``sample_weight``; a warning for each that
+        does not, as ``BaseSearchCV`` gives (several metrics: the weights go
+        to those that take them)."""
+        named = by_metric.items() if isinstance(by_metric, dict) else [(None, scorer)]
+        refusing = [(name, s) for name, s in named if not scorer_accepts_sample_weight(s)]
+        for name, refused in refusing:
+            what = f"{name}={refused}" if name is not None else f"{refused}"
+            warn_caller(
+                f"The scoring {what} does not support sample_weight, which may "
+                f"lead to statistically incorrect results when fitting "
+                f"{type(self).__name__} with sample_weight: the candidates are "
+                "scored without the weights. Use a scorer that takes "
+                "sample_weight, or enable metadata routing to choose what it "
+                "receives.",
+                UserWarning,
+            )
+        return len(refusing) < len(named)
 
     # -- fit --------------------------------------------------------------------
     def fit(self, X, y=None, **params):
@@ -482,7 +510,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
 
     def _prepare(self, X, y, params, checkpoint):
         scorer, metric_names, scorer_attr = self._scorers()
-        routed = self._route(params, scorer)
+        routed = self._route(params, scorer, scorer_attr)
         cv = _time_ordered_cv(self.estimator, self.cv)
         if cv is None:
             cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
@@ -494,7 +522,13 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
                 f"Expected {n_splits} splits, got {len(splits)}"
             )
         if not splits:
-            raise ValueError("The cross-validation splitter gave no split.")
+            # GridSearchCV's words for the same condition, then ours
+            raise ValueError(
+                "No fits were performed. Was the CV iterator empty? Were there "
+                "no candidates? The cross-validation splitter gave no split (a "
+                "generator of splits can be used only once: pass a list of "
+                "them, or a splitter such as KFold)."
+            )
         data = FoldPlan(n_samples(X), splits, routed.fit, routed.score, scorer,
                         metric_names, self.error_score, self.return_train_score)
         subspaces = _parse_search_spaces(self.search_spaces, self.estimator)
@@ -511,6 +545,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         strategy = self._make_strategy(subspaces, n_splits, draw_seeds)
         fidelity = strategy.fidelity
         return _Prepared(X=X, y=y, routed=routed, data=data, subspaces=subspaces,
+                         metadata=callback_metadata(params),
                          base_seed=seeds[0], fidelity=fidelity, strategy=strategy,
                          checkpoint=checkpoint, scorer_attr=scorer_attr, notes=[])
 
@@ -520,9 +555,11 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         root = root_callback_context(self, max_subtasks=1 + (self.refit is not False))
         search_ctx = None
         if root is not None:
-            root.call_on_fit_task_begin(estimator=self, X=X, y=y)
+            root.call_on_fit_task_begin(estimator=self, X=X, y=y,
+                                        metadata=prepared.metadata)
+            # as GridSearchCV's, but with a number of fold fits unknown in advance
             search_ctx = root.subcontext(
-                task_name="search", max_subtasks=None
+                task_name="search", max_subtasks=None, sequential_subtasks=False,
             ).call_on_fit_task_begin(estimator=self)
         strategy = prepared.strategy
         run = _SearchRun(self, prepared.task_X, prepared.task_y, prepared.data,
@@ -549,6 +586,7 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
         run.check_any_success()
+        run.warn_about_failures()
         results = run.results(notes=prepared.notes)
         self.multimetric_ = run.table.multimetric
         names = run.table.metric_names()
@@ -581,7 +619,8 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
             self.n_epochs_spent_ = prepared.fidelity.n_epochs
         self.stop_reason_ = reason
         if root is not None:
-            root.call_on_fit_task_end(estimator=self, X=X, y=y)
+            root.call_on_fit_task_end(estimator=self, X=X, y=y,
+                                      metadata=prepared.metadata)
         return self
 
     def _own_key(self, subspaces):
@@ -617,9 +656,11 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         if root is not None:
             refit_ctx = root.subcontext(task_name="refit-with-best-params")
             with refit_ctx.propagate_callback_context(self.best_estimator_):
-                refit_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+                refit_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y,
+                                                 metadata=prepared.metadata)
                 self._fit_best(X, y, fit_params)
-            refit_ctx.call_on_fit_task_end(estimator=self, X=X, y=y)
+            refit_ctx.call_on_fit_task_end(estimator=self, X=X, y=y,
+                                           metadata=prepared.metadata)
         else:
             self._fit_best(X, y, fit_params)
         self.refit_time_ = time.time() - start
@@ -658,10 +699,12 @@ class _BaseSearch(MetaEstimatorMixin, CallbackSupportMixin, BaseEstimator):
         if _routing_enabled():
             score_params = process_routing(self, "score", **params).scorer["score"]
         elif params:
+            # the words of scikit-learn's own check for the same condition
             raise ValueError(
                 f"Passing extra keyword arguments to {type(self).__name__}.score "
-                f"({sorted(params)}) is only supported with metadata routing "
-                "enabled: sklearn.set_config(enable_metadata_routing=True)."
+                "is only supported if enable_metadata_routing=True, which you can "
+                "set using sklearn.set_config(enable_metadata_routing=True). "
+                f"Extra parameters passed are: {sorted(params)}"
             )
         else:
             score_params = {}

@@ -36,15 +36,46 @@ def _space_size(sub):
     return size
 
 
-def _warn_about_budgets(optimizers, subspaces, budgets):
+def _share_budget(n_iter, subspaces, n_given):
+    """``n_iter`` shared between the subspaces.
+
+    Every subspace first gets its given initial candidates (``n_given``); the
+    rest goes one candidate at a time to the subspace with the fewest so far
+    (the first of equals) among those that still hold configurations not
+    budgeted for, so that a small finite subspace is not given more
+    candidates than it holds while another has room. Only when every
+    subspace is full is the remainder shared evenly again (its proposals
+    repeat configurations; :func:`_warn_about_budgets` says so).
+    """
+    total_given = sum(n_given)
+    if total_given > n_iter:
+        raise ValueError(
+            f"initial_candidates holds {total_given} candidates, more than "
+            f"n_iter={n_iter}: every given candidate is evaluated and counts in "
+            f"n_iter. Raise n_iter to at least {total_given}, or give fewer "
+            "initial_candidates."
+        )
+    budgets = list(n_given)
+    sizes = [_space_size(sub) for sub in subspaces]
+    for _ in range(n_iter - total_given):
+        room = [i for i, size in enumerate(sizes) if size is None or budgets[i] < size]
+        pool = room or range(len(subspaces))
+        budgets[min(pool, key=lambda i: (budgets[i], i))] += 1
+    return budgets
+
+
+def _warn_about_budgets(optimizers, subspaces, budgets, n_given):
     """Warn when a budget leaves nothing to the surrogate, or exceeds the space.
 
-    skopt's Optimizer draws its first ``n_initial_points`` points at random:
-    with a budget no larger, a Bayesian search is a random search. A finite
-    subspace smaller than its budget makes the rest of the proposals repeats.
-    Each subspace gets at most one of the two warnings.
+    skopt's Optimizer draws its first ``n_initial_points`` points at random
+    (the given initial candidates take their places first): with a budget no
+    larger, a Bayesian search is a random search. A finite subspace smaller
+    than its budget makes the rest of the proposals repeats. Each subspace
+    gets at most one of the two warnings, and none when every candidate of
+    its budget is given.
     """
-    for i, (opt, sub, budget) in enumerate(zip(optimizers, subspaces, budgets)):
+    for i, (opt, sub, budget, given) in enumerate(
+            zip(optimizers, subspaces, budgets, n_given)):
         size = _space_size(sub)
         where = f" of subspace {i}" if len(subspaces) > 1 else ""
         if size is not None and budget > size:
@@ -58,15 +89,17 @@ def _warn_about_budgets(optimizers, subspaces, budgets):
             )
             continue
         n_init = opt.n_initial_points_
-        if budget == 0 or budget > n_init or (size is not None and budget >= size):
-            continue  # nothing to propose, or the whole (small) space is covered
+        drawn = budget - given
+        if drawn <= 0 or budget > n_init or (size is not None and budget >= size):
+            continue  # nothing to draw, or the whole (small) space is covered
         lower = (
             f", or lower optimizer_kwargs['n_initial_points'] (e.g. to {budget // 2})"
             if budget >= 2 else ""
         )
+        beyond = f" beyond the {given} given" if given else ""
         warn_caller(
-            f"BayesSearchCV draws all {budget} candidates{where} at random: the "
-            f"budget does not exceed n_initial_points={n_init}, the random "
+            f"BayesSearchCV draws all {drawn} candidates{where}{beyond} at random: "
+            f"the budget does not exceed n_initial_points={n_init}, the random "
             "candidates drawn before the surrogate model proposes any. Raise "
             f"n_iter{lower}.",
             UserWarning,
@@ -148,8 +181,11 @@ class BayesSearchCV(_BaseSearch):
         Parameter names mapped to scikit-optimize dimensions (``Integer``,
         ``Real``, ``Categorical``), ``(low, high)`` or ``(low, high, prior)``
         tuples, or lists of choices (any Python objects). A list of dicts
-        describes subspaces searched side by side, sharing ``n_iter``. ``None``
-        uses :func:`default_lstm_space` of ``estimator``.
+        describes subspaces searched side by side, sharing ``n_iter``: each
+        subspace gets its given ``initial_candidates`` first, and the rest is
+        shared evenly, except that a finite subspace gets no more candidates
+        than the configurations it holds while another subspace has room.
+        ``None`` uses :func:`default_lstm_space` of ``estimator``.
     n_iter : int, default=15
         Number of proposed candidates (over all subspaces). The default is
         small because an LSTM candidate is expensive: with the default
@@ -224,7 +260,9 @@ class BayesSearchCV(_BaseSearch):
         values of the searched parameters, when they all lie in the space,
         so that the search starts from the configuration you have (with the
         default space, the untuned defaults); a list of parameter dicts,
-        each inside the space: those; ``None``: none. They count in ``n_iter`` and are told to the surrogate.
+        each inside the space: those, all of them, ``n_points`` at a time;
+        ``None``: none. They count in ``n_iter`` (a ``ValueError`` when there
+        are more of them than ``n_iter``) and are told to the surrogate.
     {{rescore_top}}
     {{prefer_estimator}}
     callbacks : callable or list of callables, default=None
@@ -384,12 +422,6 @@ class BayesSearchCV(_BaseSearch):
                     sub, opt_kwargs["space_constraint"]
                 )
             optimizers.append(Optimizer(sub.to_skopt(), random_state=seed, **opt_kwargs))
-        # n_iter shared as evenly as possible between the subspaces
-        budgets = [
-            self.n_iter // len(subspaces) + (i < self.n_iter % len(subspaces))
-            for i in range(len(subspaces))
-        ]
-        _warn_about_budgets(optimizers, subspaces, budgets)
         initial = initial_keys(subspaces, self.estimator, self.initial_candidates)
         constraint = kwargs.get("space_constraint")
         if constraint is not None:
@@ -401,6 +433,9 @@ class BayesSearchCV(_BaseSearch):
                     "give only candidates it allows."
                 )
             initial = allowed
+        n_given = [sum(1 for j, _ in initial if j == i) for i in range(len(subspaces))]
+        budgets = _share_budget(self.n_iter, subspaces, n_given)
+        _warn_about_budgets(optimizers, subspaces, budgets, n_given)
         constraints = [
             None if constraint is None else _DecodedConstraint(sub, constraint)
             for sub in subspaces
@@ -462,9 +497,11 @@ class _BayesStrategy(_Strategy):
                     continue
                 n = min(search.n_points, budgets[i])
                 budgets[i] -= n
-                # the initial candidates open their subspace's first batch
-                given = [list(v) for j, v in initial if j == i][:n]
-                initial = [(j, v) for j, v in initial if j != i]
+                # the initial candidates open their subspace's first batches,
+                # n_points at a time
+                mine = [v for j, v in initial if j == i]
+                given = [list(v) for v in mine[:n]]
+                initial = [(j, v) for j, v in initial if j != i] + [(i, v) for v in mine[n:]]
                 n -= len(given)
                 with warnings.catch_warnings():
                     # repeats are expected in a small space (said once, when

@@ -21,6 +21,7 @@ import warnings
 from traceback import format_exc
 
 import numpy as np
+from joblib.logger import short_format_time
 from sklearn.utils import get_tags
 
 from .._sklearn_compat import safe_indexing
@@ -181,8 +182,16 @@ def score(estimator, X, y, data, params):
     return _as_number(scores, data.scorer)
 
 
+def callback_metadata(fit_params):
+    """What scikit-learn's callbacks receive as ``metadata`` for a fit with
+    ``fit_params``: ``{"sample_weight": ...}`` when weights are given, else
+    None (as ``GridSearchCV`` passes it)."""
+    weight = fit_params.get("sample_weight")
+    return None if weight is None else {"sample_weight": weight}
+
+
 def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=None,
-                  caller=None, label=None):
+                  caller=None, label=None, verbose=2):
     """Fit ``estimator`` on the training rows of split ``split`` and score it.
 
     Parameters
@@ -204,8 +213,11 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
     caller : estimator, default=None
         The search, for the callback hooks.
     label : str, default=None
-        When given, a line ``[CV i/n] END <label>; score=...`` is printed
-        once the fit is scored (a search's ``verbose >= 2``).
+        When given, a line ``[CV i/n] END <label>;, score=...`` is printed
+        once the fit is scored (a search's ``verbose >= 2``), as
+        scikit-learn's searches print it at ``verbose``.
+    verbose : int, default=2
+        The search's ``verbose``, for that line.
 
     Returns
     -------
@@ -222,11 +234,12 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
     X_train, y_train = data.take(estimator, X, y, train)
     X_test, y_test = data.take(estimator, X, y, test, train)
     entry = {}
+    metadata = callback_metadata(fit_params)
     try:
         if callback_ctx is not None:
             with callback_ctx.propagate_callback_context(estimator):
                 callback_ctx.call_on_fit_task_begin(estimator=caller, X=X_train,
-                                                    y=y_train)
+                                                    y=y_train, metadata=metadata)
                 _train(estimator, X_train, y_train, fit_params, train_model)
         else:
             _train(estimator, X_train, y_train, fit_params, train_model)
@@ -250,7 +263,8 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
                                  data.params_for(data.score_params, train))
     finally:
         if callback_ctx is not None:
-            callback_ctx.call_on_fit_task_end(estimator=caller, X=X_train, y=y_train)
+            callback_ctx.call_on_fit_task_end(estimator=caller, X=X_train, y=y_train,
+                                              metadata=metadata)
     entry["test_scores"] = test_scores
     if data.return_train_score:
         entry["train_scores"] = train_scores
@@ -258,17 +272,33 @@ def fit_and_score(estimator, X, y, plan, split, train_model=None, callback_ctx=N
     entry["fit_time"] = fit_time
     entry["score_time"] = score_time
     if label is not None:
-        print(_end_line(label, split, data.n_splits, test_scores, fit_time + score_time),
+        print(_end_line(label, split, data.n_splits, test_scores,
+                        train_scores if data.return_train_score else None,
+                        fit_time + score_time, verbose),
               flush=True)
     return entry, estimator
 
 
-def _end_line(label, split, n_splits, scores, seconds):
-    if isinstance(scores, dict):
-        text = ", ".join(f"{name}={value:.3f}" for name, value in sorted(scores.items()))
-    else:
-        text = f"score={scores:.3f}"
-    return f"[CV {split + 1}/{n_splits}] END {label}; {text} total time={seconds:.1f}s"
+def _end_line(label, split, n_splits, test_scores, train_scores, seconds, verbose):
+    """The line scikit-learn's searches print after a fit, in their format:
+    the parameters at ``verbose=2``; the split and the scores (the training
+    score too with ``return_train_score``) from ``verbose=3``."""
+    progress = f" {split + 1}/{n_splits}" if verbose > 2 else ""
+    start = f"[CV{progress}] END "
+    result = label + (";" if label else "")
+    if verbose > 2:
+        if isinstance(test_scores, dict):
+            for name in sorted(test_scores):
+                result += f" {name}: ("
+                if train_scores is not None:
+                    result += f"train={train_scores[name]:.3f}, "
+                result += f"test={test_scores[name]:.3f})"
+        elif train_scores is not None:
+            result += f", score=(train={train_scores:.3f}, test={test_scores:.3f})"
+        else:
+            result += f", score={test_scores:.3f}"
+    result += f" total time={short_format_time(seconds)}"
+    return start + "." * (80 - len(start) - len(result)) + result
 
 
 def describe_params(params):
@@ -292,8 +322,8 @@ def failure_summary(entries):
         error = entry.get("fit_error")
         if error is not None:
             counts[error] = counts.get(error, 0) + 1
-    parts = []
-    for error, count in sorted(counts.items(), key=lambda item: -item[1]):
-        parts.append(f"{count} fits failed with the following error:\n{error}")
-    return "\n--------------------------------------------------------------------"\
-        "------------\n".join(parts)
+    delimiter = "-" * 80 + "\n"
+    return "\n".join(
+        f"{delimiter}{count} fits failed with the following error:\n{error}"
+        for error, count in sorted(counts.items(), key=lambda item: -item[1])
+    )

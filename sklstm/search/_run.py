@@ -17,7 +17,6 @@ import math
 import random
 import sys
 import time
-import warnings
 import zlib
 from contextlib import contextmanager, nullcontext
 
@@ -28,6 +27,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._warnings import warn_caller
 from ._checkpoint import stored_rows
 from ._evaluation import describe_params, failure_summary, fit_and_score
 from ._progress import SearchProgress
@@ -210,7 +210,7 @@ class _SearchRun:
         self.rescored_rows = {}  # the same as rows of the table
         self.kept = None  # the estimator's own key, when prefer_estimator keeps it
         self.progress = None
-        self._open_batches = []  # callback contexts of the running batch
+        self._n_fit_tasks = 0  # callback tasks of fold fits so far
 
     @property
     def n_rows(self):
@@ -342,10 +342,8 @@ class _SearchRun:
                 self.table.add(rows)
                 scores = self.table.scores_of(rows)
         finally:
-            self._end_batches()
             self.seconds_fitting += time.perf_counter() - started
         self.n_fits += n_fits
-        self._warn_about_failures(rows)
         if checkpoint is not None:
             started = time.perf_counter()
             checkpoint.record(keys, extra, scores, rows, n_fits, n_epochs,
@@ -355,25 +353,20 @@ class _SearchRun:
 
     def _fit_contexts(self):
         """A function giving the callback contexts of ``n`` fold fits run
-        together (a ``search-iteration`` task ended by :meth:`_end_batches`)."""
+        together: ``candidate-split-evaluation`` tasks of the ``search`` task,
+        numbered on across batches (as ``GridSearchCV``'s, whose one batch is
+        its whole search)."""
         if self.callback_ctx is None:
             return None
 
         def contexts(n):
-            batch = self.callback_ctx.subcontext(
-                task_name="search-iteration", max_subtasks=n,
-                sequential_subtasks=False,
-            ).call_on_fit_task_begin(estimator=self.search)
-            self._open_batches.append(batch)
             # made before the tasks are sent: they travel with them
-            return [batch.subcontext(task_name="candidate-split-evaluation",
-                                     task_id=i) for i in range(n)]
+            first = self._n_fit_tasks
+            self._n_fit_tasks += n
+            return [self.callback_ctx.subcontext(task_name="candidate-split-evaluation",
+                                                 task_id=first + i) for i in range(n)]
 
         return contexts
-
-    def _end_batches(self):
-        while self._open_batches:
-            self._open_batches.pop(0).call_on_fit_task_end(estimator=self.search)
 
     def _cross_validate(self, params, extra):
         """Rows of new candidates, each fitted and scored on every split."""
@@ -397,7 +390,7 @@ class _SearchRun:
                 clone(base).set_params(**clone(params[c], safe=False)), self.X, self.y,
                 data, s,
                 callback_ctx=ctx, caller=search if ctx is not None else None,
-                label=labels[c],
+                label=labels[c], verbose=verbose,
             )
             for (c, s), ctx in zip(tasks, contexts)
         )
@@ -405,18 +398,21 @@ class _SearchRun:
                 for c, p in enumerate(params)]
         return rows, len(tasks)
 
-    def _warn_about_failures(self, rows):
-        entries = [entry for row in rows for entry in row.entries]
+    def warn_about_failures(self):
+        """One ``FitFailedWarning`` for the failed fits of the whole search,
+        counted as ``GridSearchCV`` counts them (its one batch is its whole
+        search); nothing when none failed or when every fit failed (then
+        :meth:`check_any_success` raises)."""
+        entries = [entry for row in self.table.rows for entry in row.entries]
         n_failed = sum(entry["fit_error"] is not None for entry in entries)
-        if not n_failed:
+        if not n_failed or n_failed == len(entries):
             return
-        warnings.warn(
-            f"\n{n_failed} fits failed out of a total of {len(entries)} in this "
-            f"batch.\nThe score on these train-test partitions for these "
-            f"parameters will be set to {self.search.error_score!r}; the search "
-            "goes on.\nIf these failures are not expected, you can try to debug "
-            "them by setting error_score='raise'.\n\nBelow are more details "
-            f"about the failures:\n{failure_summary(entries)}",
+        warn_caller(
+            f"\n{n_failed} fits failed out of a total of {len(entries)}.\n"
+            "The score on these train-test partitions for these parameters will "
+            f"be set to {self.search.error_score}.\nIf these failures are not "
+            "expected, you can try to debug them by setting error_score='raise'."
+            f"\n\nBelow are more details about the failures:\n{failure_summary(entries)}",
             FitFailedWarning,
         )
 
@@ -478,7 +474,6 @@ class _SearchRun:
         if self.progress is not None:
             self.progress.close()
             self.progress = None
-        self._open_batches = []  # callback contexts of the running batch
 
     def _ranked(self):
         """Candidate keys with a finite score, best first (re-scored ones by

@@ -298,6 +298,8 @@ def _parse_dimension(name, spec):
         return _numeric(name, "int" if both_int else "real", low, high, log)
     if isinstance(spec, np.ndarray) and spec.ndim == 1:
         spec = spec.tolist()
+    if isinstance(spec, range):  # choices, as in a GridSearchCV grid
+        spec = list(spec)
     if isinstance(spec, list):
         return _categorical(name, spec, None)
     raise ValueError(
@@ -329,7 +331,12 @@ def _parse_subspace(space, valid_names=None, estimator_name=None):
             f"dimensions, got {type(space).__name__}."
         )
     if len(space) == 0:
-        raise ValueError("A search space must hold at least one parameter.")
+        raise ValueError(
+            "A search space must hold at least one parameter; got an empty "
+            "dict. An empty space has one candidate, the estimator as given: "
+            "score it with sklearn.model_selection.cross_validate (or "
+            "GridSearchCV(estimator, {})), or name the parameters to search."
+        )
     dims = []
     for name, spec in space.items():
         if not isinstance(name, str) or not name:

@@ -1,6 +1,7 @@
 """BayesSearchCV specifics: surrogates, penalties, batches, budgets."""
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -70,32 +71,129 @@ def test_no_improvement_stops():
     assert len(search.optimizers_[0].Xi) == 3
 
 
-def test_warns_when_every_candidate_is_random():
-    space = {"C": (0.01, 10.0)}
-    with pytest.warns(UserWarning, match=r"all 4 candidates at random.*n_initial_points=10"):
-        BayesSearchCV(FlakyClassifier(), space, n_iter=4, cv=2).fit(X, y)
-    subspaces = [space, {"C": (0.01, 10.0), "fit_intercept": [False]}]
-    with pytest.warns(UserWarning, match=r"all 2 candidates of subspace 1 at random.*"
-                                         r"n_initial_points=2.*e\.g\. to 1"):
-        BayesSearchCV(LogisticRegression(), subspaces, n_iter=5, cv=2,
-                      optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
-    with pytest.warns(UserWarning, match=r"all 1 candidates at random.*Raise n_iter\.$"):
-        BayesSearchCV(FlakyClassifier(), space, n_iter=1, cv=2).fit(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        # the surrogate proposes the last candidate
-        BayesSearchCV(FlakyClassifier(), space, n_iter=3, cv=2,
-                      optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
-        # random draws may cover a space this small anyway: no advice to give
-        BayesSearchCV(FlakyClassifier(), {"C": [0.1, 1.0]}, n_iter=2, cv=2).fit(X, y)
-    # a subspace without budget (n_iter below the number of subspaces) is not
-    # said to draw "all 0 candidates at random"
+def _budget_warnings(fit):
+    """The budget warnings of BayesSearchCV that ``fit()`` gives.
+
+    Every warning is recorded, and only BayesSearchCV's own are kept: what
+    scikit-learn, scipy or skopt warn about on the way (deprecations differ
+    between their versions) does not change the outcome.
+    """
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        BayesSearchCV(LogisticRegression(), [{"C": (0.1, 1.0)}, {"C": (1.0, 2.0)}],
-                      n_iter=1, cv=2).fit(X, y)
-    messages = [str(w.message) for w in record if "at random" in str(w.message)]
+        fit()
+    return [str(w.message) for w in record
+            if issubclass(w.category, UserWarning)
+            and any(text in str(w.message) for text in
+                    ("BayesSearchCV", "The search space", "has been evaluated at point"))]
+
+
+def test_warns_when_every_candidate_is_random():
+    space = {"C": (0.01, 10.0)}
+    (message,) = _budget_warnings(
+        lambda: BayesSearchCV(FlakyClassifier(), space, n_iter=4, cv=2,
+                              initial_candidates=None).fit(X, y))
+    assert re.search(r"all 4 candidates at random.*n_initial_points=10", message)
+    # the estimator's own configuration is given, not drawn
+    (message,) = _budget_warnings(
+        lambda: BayesSearchCV(FlakyClassifier(), space, n_iter=4, cv=2).fit(X, y))
+    assert re.search(r"all 3 candidates beyond the 1 given at random", message)
+    subspaces = [space, {"C": (0.01, 10.0), "fit_intercept": [False]}]
+    (message,) = _budget_warnings(
+        lambda: BayesSearchCV(LogisticRegression(), subspaces, n_iter=5, cv=2,
+                              optimizer_kwargs={"n_initial_points": 2}).fit(X, y))
+    assert re.search(r"all 2 candidates of subspace 1 at random.*"
+                     r"n_initial_points=2.*e\.g\. to 1", message)
+    (message,) = _budget_warnings(
+        lambda: BayesSearchCV(FlakyClassifier(), space, n_iter=1, cv=2,
+                              initial_candidates=None).fit(X, y))
+    assert re.search(r"all 1 candidates at random.*Raise n_iter\.$", message)
+    # the surrogate proposes the last candidate
+    assert _budget_warnings(
+        lambda: BayesSearchCV(FlakyClassifier(), space, n_iter=3, cv=2,
+                              optimizer_kwargs={"n_initial_points": 2}).fit(X, y)) == []
+    # random draws may cover a space this small anyway: no advice to give
+    assert _budget_warnings(
+        lambda: BayesSearchCV(FlakyClassifier(), {"C": [0.1, 1.0]}, n_iter=2,
+                              cv=2).fit(X, y)) == []
+    # every candidate given: nothing is drawn at random
+    assert _budget_warnings(
+        lambda: BayesSearchCV(FlakyClassifier(), space, n_iter=2, cv=2,
+                              initial_candidates=[{"C": 0.1}, {"C": 1.0}]).fit(X, y)) == []
+    # a subspace without budget (n_iter below the number of subspaces) is not
+    # said to draw "all 0 candidates at random"
+    messages = _budget_warnings(
+        lambda: BayesSearchCV(LogisticRegression(), [{"C": (0.1, 1.0)}, {"C": (1.0, 2.0)}],
+                              n_iter=1, cv=2, initial_candidates=None).fit(X, y))
     assert len(messages) == 1 and "all 1 candidates of subspace 0" in messages[0]
+
+
+def test_budget_warnings_ignore_third_party_warnings():
+    # a library warning inside every fit, even turned into an error by an
+    # outer filter, is neither mistaken for BayesSearchCV's nor fails the
+    # helper above
+    class Noisy(FlakyClassifier):
+        def fit(self, X, y, sample_weight=None):
+            warnings.warn("a library deprecation", DeprecationWarning)
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _budget_warnings(
+            lambda: BayesSearchCV(Noisy(), {"C": [0.1, 1.0]}, n_iter=2,
+                                  cv=2).fit(X, y)) == []
+
+
+def test_every_given_candidate_is_evaluated_one_per_batch():
+    # n_points=1: each given candidate opens a batch of its own, in order,
+    # before the optimiser proposes anything
+    given = [{"C": 0.01}, {"C": 0.1}, {"C": 1.0}]
+    search = BayesSearchCV(LogisticRegression(), {"C": (1e-3, 1e3, "log-uniform")},
+                           n_iter=5, initial_candidates=given, cv=2, random_state=0,
+                           rescore_top=0).fit(X, y)
+    res = search.cv_results_
+    assert [p["C"] for p in res["params"][:3]] == [0.01, 0.1, 1.0]
+    assert list(res["iteration"]) == [0, 1, 2, 3, 4]
+    assert len(search.optimizers_[0].Xi) == 5
+    # n_points=2: two batches of given candidates, then a proposed one
+    search = BayesSearchCV(LogisticRegression(), {"C": (1e-3, 1e3, "log-uniform")},
+                           n_iter=4, n_points=2, initial_candidates=given, cv=2,
+                           random_state=0, rescore_top=0).fit(X, y)
+    res = search.cv_results_
+    assert [p["C"] for p in res["params"][:3]] == [0.01, 0.1, 1.0]
+    assert list(res["iteration"]) == [0, 0, 1, 1]
+
+
+def test_more_given_candidates_than_n_iter_are_refused():
+    given = [{"C": 0.01}, {"C": 0.1}, {"C": 1.0}]
+    search = BayesSearchCV(LogisticRegression(), {"C": (1e-3, 1e3, "log-uniform")},
+                           n_iter=2, initial_candidates=given, cv=2)
+    with pytest.raises(ValueError, match=r"holds 3 candidates, more than n_iter=2.*"
+                                         r"at least 3"):
+        search.fit(X, y)
+
+
+def test_n_iter_is_shared_by_the_size_of_the_subspaces():
+    # a subspace of two configurations gets two candidates, the other the
+    # rest, and every given candidate of the larger one is evaluated
+    small = {"C": [0.1, 1.0]}
+    large = {"C": [1.0, 2.0, 3.0, 4.0], "fit_intercept": [False]}
+    given = [{"C": c, "fit_intercept": False} for c in (1.0, 2.0, 3.0, 4.0)]
+    messages = _budget_warnings(lambda: BayesSearchCV(
+        LogisticRegression(), [small, large], n_iter=6, cv=2, random_state=0,
+        rescore_top=0, initial_candidates=given).fit(X, y))
+    assert messages == []
+    search = BayesSearchCV(LogisticRegression(), [small, large], n_iter=6, cv=2,
+                           random_state=0, rescore_top=0,
+                           initial_candidates=given).fit(X, y)
+    assert [len(o.Xi) for o in search.optimizers_] == [2, 4]
+    params = search.cv_results_["params"]
+    assert sorted(p["C"] for p in params if "fit_intercept" in p) == [1.0, 2.0, 3.0, 4.0]
+    assert sorted(p["C"] for p in params if "fit_intercept" not in p) == [0.1, 1.0]
+    # continuous subspaces share evenly, the given candidates counted first
+    search = BayesSearchCV(LogisticRegression(), [{"C": (0.1, 1.0)}, {"C": (1.0, 2.0)}],
+                           n_iter=5, cv=2, random_state=0, rescore_top=0,
+                           initial_candidates=[{"C": 1.5}, {"C": 1.6}]).fit(X, y)
+    assert [len(o.Xi) for o in search.optimizers_] == [3, 2]
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -131,10 +229,9 @@ def test_budget_larger_than_a_finite_space_warns_once():
     assert not [m for m in messages if "has been evaluated at point" in m]
     assert len(search.cv_results_["params"]) <= 4
     # an integer range counts its values; a real dimension makes it unbounded
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        BayesSearchCV(LogisticRegression(), {"C": (0.1, 1.0), "max_iter": (100, 101)},
-                      n_iter=3, cv=2, optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
+    assert _budget_warnings(lambda: BayesSearchCV(
+        LogisticRegression(), {"C": (0.1, 1.0), "max_iter": (100, 101)},
+        n_iter=3, cv=2, optimizer_kwargs={"n_initial_points": 2}).fit(X, y)) == []
     with pytest.warns(UserWarning, match="holds 2 configurations, fewer than the 3"):
         BayesSearchCV(LogisticRegression(), {"max_iter": (100, 101)}, n_iter=3, cv=2,
                       optimizer_kwargs={"n_initial_points": 2}).fit(X, y)
@@ -174,11 +271,10 @@ def test_a_small_space_is_covered_without_repeats_while_drawing_at_random(kwargs
     # three values and three candidates: each value is evaluated once, and
     # there is nothing to warn about
     for seed in range(6):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            search = BayesSearchCV(LogisticRegression(), {"C": [0.01, 0.1, 1.0]},
-                                   n_iter=3, cv=2, random_state=seed, rescore_top=0,
-                                   initial_candidates=None, **kwargs).fit(X, y)
+        search = BayesSearchCV(LogisticRegression(), {"C": [0.01, 0.1, 1.0]},
+                               n_iter=3, cv=2, random_state=seed, rescore_top=0,
+                               initial_candidates=None, **kwargs)
+        assert _budget_warnings(lambda: search.fit(X, y)) == []
         assert sorted(p["C"] for p in search.cv_results_["params"]) == [0.01, 0.1, 1.0]
         assert len(search.optimizers_[0].Xi) == 3
 

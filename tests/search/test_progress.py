@@ -72,6 +72,44 @@ def test_batch_and_fit_lines_as_scikit_learn_prints_them(kind, capsys):
     assert "Fitting 3 folds for each of" in out and "[CV " not in out
     _search(kind, verbose=2).fit(*data())
     lines = capsys.readouterr().out.splitlines()
-    ends = [line for line in lines if line.startswith("[CV ")]
+    ends = [line for line in lines if line.startswith("[CV")]
+    assert ends and all(line.startswith("[CV] END ") for line in ends)
+    assert not any("score=" in line for line in ends)
+    _search(kind, verbose=3).fit(*data())
+    lines = capsys.readouterr().out.splitlines()
+    ends = [line for line in lines if line.startswith("[CV")]
     assert ends and all(" END " in line and "score=" in line for line in ends)
-    assert any(line.startswith("[CV 3/3] END criterion=") for line in ends)
+    assert any(line.startswith("[CV 3/3] END ") and ";, score=" in line for line in ends)
+
+
+def _fit_lines(search, capsys):
+    """The per-fit lines of a search, without their durations."""
+    capsys.readouterr()
+    search.fit(*data())
+    return sorted(line.split(" total time=")[0] for line in capsys.readouterr().out.splitlines()
+                  if line.startswith("[CV"))
+
+
+@pytest.mark.parametrize("kind", ["bayes", "genetic"])
+@pytest.mark.parametrize("verbose", [2, 3])
+@pytest.mark.parametrize("scoring", [None, ["accuracy", "balanced_accuracy"]])
+def test_fit_lines_equal_grid_search_cv(kind, verbose, scoring, capsys):
+    # the same lines, train scores included, as GridSearchCV prints for the
+    # same candidates
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.neighbors import KNeighborsClassifier
+
+    space = {"n_neighbors": [3, 5]}
+    refit = "accuracy" if scoring else True
+    options = dict(cv=3, scoring=scoring, refit=refit, return_train_score=True,
+                   verbose=verbose)
+    grid = GridSearchCV(KNeighborsClassifier(), space, **options)
+    if kind == "bayes":
+        search = BayesSearchCV(KNeighborsClassifier(), space, n_iter=2, rescore_top=0,
+                               initial_candidates=None, random_state=0, **options)
+    else:
+        search = GeneticSearchCV(KNeighborsClassifier(), space, population_size=2,
+                                 n_generations=0, rescore_top=0, initial_candidates=None,
+                                 random_state=0, **options)
+    expected = _fit_lines(grid, capsys)
+    assert expected and _fit_lines(search, capsys) == expected

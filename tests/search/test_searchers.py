@@ -14,6 +14,7 @@ import pytest
 import sklearn
 import torch
 from joblib import parallel_backend
+from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.metrics import get_scorer
@@ -125,6 +126,45 @@ def test_trailing_failures_are_recorded(kind, monkeypatch):
     assert search.best_index_ in (0, 1)
     assert list(res["rank_test_score"][2:]) == [3] * (n - 2)
     assert search.n_fits_ == 2 * n
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_failure_warning_per_search_as_grid_search_cv_gives(kind):
+    from sklearn.model_selection import GridSearchCV
+
+    def failure_warnings(search):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            search.fit(X, y)
+        return [str(w.message).split("Traceback")[0] for w in record
+                if issubclass(w.category, FitFailedWarning)]
+
+    space = {"mode": ["fail", "ok"]}
+    expected = failure_warnings(GridSearchCV(FlakyClassifier(), space, cv=3))
+    # two batches (one candidate each), counted together as GridSearchCV counts
+    search = make_search(kind, FlakyClassifier(), space, n_iter=2, population_size=2,
+                         n_generations=0, rescore_top=0, initial_candidates=None)
+    ours = failure_warnings(search)
+    assert len(expected) == 1 and ours == expected
+    assert "3 fits failed out of a total of 6." in ours[0]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_errors_in_grid_search_cvs_words(kind):
+    from sklearn.model_selection import KFold
+
+    # an exhausted generator of splits
+    splits = KFold(3).split(X)
+    list(splits)
+    with pytest.raises(ValueError, match=r"No fits were performed\. Was the CV "
+                                         r"iterator empty\? Were there no candidates\?"):
+        make_search(kind, cv=splits).fit(X, y)
+    # score parameters without metadata routing
+    search = make_search(kind, n_iter=1, population_size=2, n_generations=0,
+                         rescore_top=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"score is only supported if "
+                                         r"enable_metadata_routing=True.*\['metadata'\]"):
+        search.score(X, y, metadata=1)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -403,6 +443,128 @@ def test_scikit_learn_fit_callbacks(kind):
     search.fit(X, y)
     assert recorder.tasks.count("search") == 1
     assert recorder.tasks.count("candidate-split-evaluation") == search.n_fits_
+    # GridSearchCV's tree: the root, the search, the fold fits, the refit
+    assert len(recorder.tasks) == 1 + 1 + search.n_fits_ + 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_html_display_shows_the_refitted_estimator(kind):
+    search = make_search(kind, LogisticRegression(C=1.0), {"C": [0.01]}, n_iter=1,
+                         population_size=2, n_generations=0, rescore_top=0,
+                         initial_candidates=None)
+    assert "estimator: LogisticRegression" in search._repr_html_()
+    html = search.fit(X, y)._repr_html_()
+    # GridSearchCV's display: the refitted best estimator, with its parameters
+    assert "best_estimator_: LogisticRegression" in html
+    assert "C=0.01" in html
+    unrefitted = clone(search).set_params(refit=False).fit(X, y)._repr_html_()
+    assert "best_estimator_" not in unrefitted
+
+
+def _weight_warnings(search, weight):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        search.fit(X, y, sample_weight=weight)
+    return [str(w.message) for w in record if "does not support sample_weight" in str(w.message)]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sample_weight_and_a_scorer_that_cannot_take_it(kind):
+    from sklearn.metrics import accuracy_score, make_scorer
+    from sklearn.model_selection import GridSearchCV
+
+    from sklstm._sklearn_compat import SEARCHES_WEIGH_SCORES
+
+    weight = np.linspace(0.5, 2.0, len(y))
+    seen = {}
+
+    def weighted(estimator, X, y, sample_weight=None):
+        seen.setdefault(len(seen), sample_weight is not None)
+        return accuracy_score(y, estimator.predict(X), sample_weight=sample_weight)
+
+    def unweighted(y_true, y_pred):
+        return float(np.mean(y_true == y_pred))
+
+    def new(scoring):
+        return make_search(kind, FlakyClassifier(), {"C": [0.5, 1.0]}, n_iter=2,
+                           population_size=2, n_generations=0, rescore_top=0,
+                           scoring=scoring)
+
+    def grid(scoring):
+        return GridSearchCV(FlakyClassifier(), {"C": [0.5, 1.0]}, cv=3, scoring=scoring)
+
+    cases = [make_scorer(unweighted), {"plain": make_scorer(unweighted),
+                                       "accuracy": "accuracy"}, weighted, None]
+    for scoring in cases:
+        refit = "accuracy" if isinstance(scoring, dict) else True
+        # the same warnings as GridSearchCV's (none before scikit-learn 1.8,
+        # which never gives a scorer the weights without routing)
+        expected = _weight_warnings(grid(scoring).set_params(refit=refit), weight)
+        ours = _weight_warnings(new(scoring).set_params(refit=refit), weight)
+        assert len(ours) == len(expected), (scoring, ours, expected)
+        if SEARCHES_WEIGH_SCORES and not callable(scoring) and scoring is not None:
+            assert ours and all("plain" in m or "unweighted" in m for m in ours)
+    # a callable that names sample_weight gets the weights, as from GridSearchCV
+    seen.clear()
+    grid(weighted).fit(X, y, sample_weight=weight)
+    grid_seen = set(seen.values())
+    seen.clear()
+    new(weighted).fit(X, y, sample_weight=weight)
+    assert set(seen.values()) == grid_seen == {SEARCHES_WEIGH_SCORES}
+
+
+class _MetadataRecorder:
+    """A scikit-learn callback noting each fit task's sample weights."""
+
+    def __init__(self):
+        self.seen = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, *, metadata=None):
+        weight = None if metadata is None else metadata.get("sample_weight")
+        self.seen.append((context.task_name,
+                          None if weight is None else round(float(np.sum(weight)), 6)))
+
+    def on_fit_task_end(self, estimator, context, *, metadata=None):
+        pass
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_scikit_learn_callbacks_receive_the_sample_weights(kind):
+    # as GridSearchCV gives them: the fold's weights to each fold fit, all of
+    # them to the search's own fit and to the refit
+    pytest.importorskip("sklearn.callback")
+    from sklearn.model_selection import GridSearchCV, KFold
+
+    weight = np.linspace(0.5, 2.0, len(y))
+    cv = KFold(3)
+    folds = sorted(round(float(weight[train].sum()), 6) for train, _ in cv.split(X))
+    full = round(float(weight.sum()), 6)
+    grid_recorder, recorder = _MetadataRecorder(), _MetadataRecorder()
+    grid = GridSearchCV(FlakyClassifier(), {"C": [0.5, 1.0]}, cv=cv)
+    grid.set_callbacks(grid_recorder)
+    grid.fit(X, y, sample_weight=weight)
+    search = make_search(kind, FlakyClassifier(), {"C": [0.5, 1.0]}, cv=cv, n_iter=2,
+                         population_size=2, n_generations=0, rescore_top=0)
+    search.set_callbacks(recorder)
+    search.fit(X, y, sample_weight=weight)
+    for seen in (grid_recorder.seen, recorder.seen):
+        by_task = {}
+        for task, value in seen:
+            by_task.setdefault(task, []).append(value)
+        assert sorted(by_task.pop("candidate-split-evaluation")) == sorted(folds * 2)
+        assert by_task.pop("refit-with-best-params") == [full]
+        assert full in by_task.pop("fit")  # the root task
+        assert set(by_task) == {"search"}
+    # without weights, no metadata
+    recorder.seen.clear()
+    search.fit(X, y)
+    assert {value for _, value in recorder.seen} == {None}
 
 
 @pytest.mark.parametrize("kind", ["bayes", "genetic"])

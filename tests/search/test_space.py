@@ -30,6 +30,7 @@ def test_tuples_lists_and_skopt_dimensions():
         "g": Real(0.1, 0.2),
         "h": Categorical(["p", "q"], prior=[0.25, 0.75]),
         "i": np.array([1, 2, 3]),
+        "j": range(2, 5),
     })
     assert (dims["a"].kind, dims["a"].low, dims["a"].high, dims["a"].log) == ("int", 1, 5, False)
     assert dims["b"].kind == "real" and dims["c"].kind == "real"
@@ -39,6 +40,7 @@ def test_tuples_lists_and_skopt_dimensions():
     assert dims["g"].kind == "real" and not dims["g"].log
     assert dims["h"].probs == (0.25, 0.75)
     assert dims["i"].choices == (1, 2, 3)
+    assert dims["j"].kind == "cat" and dims["j"].choices == (2, 3, 4)
 
 
 def test_subspaces_and_sorted_names():
@@ -86,7 +88,7 @@ def test_canonical_types():
         ({"a": "abc"}, "Invalid search dimension"),
         ({"a": (1.0, float("inf"))}, "finite"),
         ({1: [1, 2]}, "parameter names"),
-        ({}, "at least one"),
+        ({}, "at least one.*cross_validate"),
         ([], "empty list"),
         ("C", "must be a dict"),
         ([{"a": [1]}, 3], "must be a dict"),
