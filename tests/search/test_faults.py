@@ -129,7 +129,12 @@ HELPERS = textwrap.dedent('''
 ''')
 
 CHILD = textwrap.dedent('''
+    import signal
     import sys
+    # a shell without job control starts background commands with Ctrl-C
+    # ignored, and Python keeps an ignored SIGINT ignored: restore it, so the
+    # Ctrl-C tests hold when the suite itself runs in the background
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, sys.argv[1])
     from fault_helpers import data, make
     searcher, kind, checkpoint, n_jobs, log = sys.argv[2:]
