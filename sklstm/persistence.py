@@ -932,6 +932,12 @@ class _Reader:
         if isinstance(value, bool) != (dtype.kind == "b") or not isinstance(
                 value, (int, float)):
             raise FormatError(f"{where}: {value!r} is not a value of {dtype}")
+        if dtype.kind in "iu" and isinstance(value, int):
+            # NumPy 1.x wraps an out-of-range int silently (NumPy 2 raises)
+            info = np.iinfo(dtype)
+            if not info.min <= value <= info.max:
+                raise FormatError(f"{where}: {value!r} is malformed for {dtype}: "
+                                  f"out of its range {info.min}..{info.max}")
         return dtype.type(value)
 
     def _scalar_array(self, v, where):
