@@ -278,7 +278,11 @@ def _shared_doc(max_epochs, conv_filters, conv_filters_note=""):
 
 
 class _BaseLSTM(BaseEstimator):
-    """Shared machinery of :class:`LSTMClassifier` and :class:`LSTMRegressor`."""
+    """Shared machinery of :class:`LSTMClassifier` and :class:`LSTMRegressor`.
+
+    Its ``__init__`` holds the regressor's defaults (the regressor inherits
+    it); the classifier has its own, with ``class_weight`` and its defaults.
+    """
 
     _parameter_constraints = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
@@ -319,7 +323,7 @@ class _BaseLSTM(BaseEstimator):
         cell="lstm",
         pooling="attention",
         patch_size="auto",
-        conv_filters=64,
+        conv_filters=0,
         embedding_dim=None,
         optimizer="adam",
         lr=3e-3,
@@ -1033,50 +1037,6 @@ class LSTMRegressor(RegressorMixin, _BaseLSTM):
     """
 
     _net_class = NeuralNetRegressor
-
-    def __init__(
-        self,
-        hidden_size=64,
-        num_layers=1,
-        dropout=0.0,
-        bidirectional=False,
-        cell="lstm",
-        pooling="attention",
-        patch_size="auto",
-        conv_filters=0,
-        embedding_dim=None,
-        optimizer="adam",
-        lr=3e-3,
-        weight_decay=0.0,
-        batch_size=16,
-        max_epochs=100,
-        lr_schedule="cosine",
-        lr_schedule_epochs=None,
-        clip_grad_norm=None,
-        early_stopping=False,
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        tol=1e-4,
-        random_state=None,
-        device="auto",
-        verbose=0,
-        warm_start=False,
-        n_threads="auto",
-    ):
-        super().__init__(
-            hidden_size=hidden_size, num_layers=num_layers, dropout=dropout,
-            bidirectional=bidirectional, cell=cell, pooling=pooling,
-            patch_size=patch_size, conv_filters=conv_filters,
-            embedding_dim=embedding_dim, optimizer=optimizer, lr=lr,
-            weight_decay=weight_decay, batch_size=batch_size,
-            max_epochs=max_epochs, lr_schedule=lr_schedule,
-            lr_schedule_epochs=lr_schedule_epochs,
-            clip_grad_norm=clip_grad_norm, early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, tol=tol,
-            random_state=random_state, device=device, verbose=verbose,
-            warm_start=warm_start, n_threads=n_threads,
-        )
     _criterion = WeightedMSELoss
     _valid_scoring = "r2"
 
